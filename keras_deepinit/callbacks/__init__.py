@@ -1,0 +1,1 @@
+"""Keras callbacks: isometry and signal-propagation diagnostics during training."""

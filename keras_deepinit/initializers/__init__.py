@@ -1,0 +1,1 @@
+"""Keras initializers: Delta-Orthogonal and orthogonal convolution kernels."""

@@ -1,0 +1,1 @@
+"""Keras layers: SkipInit scalars, orthogonal (OWN) layers, HSIC blocks."""
