@@ -30,7 +30,9 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     data = commands.add_parser("data", help="inspect a data set")
-    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
+    data_commands = data.add_subparsers(
+        dest="data_command", required=True, metavar="COMMAND"
+    )
 
     info = data_commands.add_parser(
         "info", help="counts, shapes and class balance of a data set"
@@ -41,11 +43,17 @@ def build_parser():
 
     show = data_commands.add_parser("show", help="save a PNG grid of labelled samples")
     show.add_argument("name", choices=DATASET_NAMES)
-    show.add_argument("--out", default="grid.png", help="PNG to write (default: %(default)s)")
-    show.add_argument("--split", default="train", choices=("train", "test"))
-    show.add_argument("--count", type=int, default=36, help="images (default: %(default)s)")
     show.add_argument(
-        "--seed", type=int, help="draw a random sample with this seed (default: the first images)"
+        "--out", default="grid.png", help="PNG to write (default: %(default)s)"
+    )
+    show.add_argument("--split", default="train", choices=("train", "test"))
+    show.add_argument(
+        "--count", type=int, default=36, help="images (default: %(default)s)"
+    )
+    show.add_argument(
+        "--seed",
+        type=int,
+        help="draw a random sample with this seed (default: the first images)",
     )
     add_data_dir_argument(show)
     show.set_defaults(handler=run_data_show)

@@ -56,10 +56,11 @@ def load_raw(name, split="train", data_dir=None):
 
     import tensorflow_datasets as tfds  # Slow to import; only this path needs it.
 
-    dataset, info = tfds.load(name, split=split, as_supervised=True, with_info=True)
-    return RawSplit(
-        dataset.cache(), info.splits[split].num_examples, "tensorflow-datasets"
-    )
+    dataset = tfds.load(name, split=split, as_supervised=True)
+    num_examples = int(dataset.cardinality())
+    if num_examples < 0:  # Unknown for some sources: count once.
+        num_examples = int(dataset.reduce(0, lambda count, _: count + 1))
+    return RawSplit(dataset.cache(), num_examples, "tensorflow-datasets")
 
 
 def check_normalization(normalization):
@@ -132,7 +133,9 @@ def load(
         `(batch_size, height, width, channels)` and int64 labels.
     """
     if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int)
+        or batch_size < 1
     ):
         raise ValueError(
             f"Expected batch_size to be a positive integer or None. "

@@ -39,7 +39,9 @@ def format_description(description):
     lines = [
         f"{description['name']}: {description['image_shape']} uint8 images, "
         f"{len(class_names)} classes, from {description['source']}",
-        "  ".join(f"{split}: {info['examples']:,} examples" for split, info in splits.items()),
+        "  ".join(
+            f"{split}: {info['examples']:,} examples" for split, info in splits.items()
+        ),
     ]
     official = get_spec(description["name"]).num_examples
     if any(info["examples"] != official[split] for split, info in splits.items()):

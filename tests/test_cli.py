@@ -1,0 +1,138 @@
+import subprocess
+import sys
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from keras_deepinit import cli
+from keras_deepinit.data import archives
+from keras_deepinit.data import get_spec
+
+COMMANDS = [[], ["data"], ["data", "info"], ["data", "show"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: keras-deepinit" in capsys.readouterr().out
+
+
+def test_data_show_help_names_its_options(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["data", "show", "--help"])
+    help_text = capsys.readouterr().out
+    for option in ("--out", "--split", "--count", "--seed", "--data-dir"):
+        assert option in help_text
+
+
+def test_data_info_prints_counts_and_class_balance(data_dir, capsys):
+    cli.main(["data", "info", "mnist", "--data-dir", str(data_dir)])
+    out = capsys.readouterr().out
+    assert "train: 60,000 examples  test: 10,000 examples" in out
+    assert "1 1                6,742  11.2%     1,135  11.3%" in out
+    assert "partial" not in out
+
+
+def test_data_info_flags_the_partial_cifar10(data_dir, capsys):
+    cli.main(["data", "info", "cifar10", "--data-dir", str(data_dir)])
+    out = capsys.readouterr().out
+    assert "train: 5,085 examples  test: 1,017 examples" in out
+    assert "note: a partial copy" in out
+
+
+def test_data_show_writes_a_png_of_real_digits(data_dir, tmp_path, capsys):
+    out = tmp_path / "plots" / "grid.png"
+    cli.main(
+        [
+            "data",
+            "show",
+            "mnist",
+            "--data-dir",
+            str(data_dir),
+            "--out",
+            str(out),
+            "--count",
+            "16",
+        ]
+    )
+    assert "Wrote 16 mnist train samples" in capsys.readouterr().out
+
+    picture = matplotlib.image.imread(out)
+    assert picture.shape[0] > 300 and picture.shape[1] > 300
+    # Mostly the black digit background, with white strokes.
+    gray = picture[..., :3].mean(axis=-1)
+    assert (gray < 0.1).mean() > 0.2 and (gray > 0.9).mean() > 0.1
+
+
+def test_plot_samples_draws_the_files_images(data_dir, tmp_path):
+    from keras_deepinit.data import plot_samples
+
+    images, labels = plot_samples(
+        "mnist", tmp_path / "a.png", split="test", count=5, data_dir=data_dir
+    )
+    file_images, file_labels = archives.read_split(get_spec("mnist"), data_dir, "test")
+    np.testing.assert_array_equal(images, file_images[:5])
+    assert labels.tolist() == file_labels[:5].tolist() == [7, 2, 1, 0, 4]
+
+    drawn, _ = plot_samples(
+        "mnist", tmp_path / "b.png", count=5, seed=7, data_dir=data_dir
+    )
+    again, _ = plot_samples(
+        "mnist", tmp_path / "c.png", count=5, seed=7, data_dir=data_dir
+    )
+    np.testing.assert_array_equal(drawn, again)
+
+
+def test_bad_count_is_named(data_dir, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(
+            [
+                "data",
+                "show",
+                "mnist",
+                "--data-dir",
+                str(data_dir),
+                "--out",
+                str(tmp_path / "x.png"),
+                "--count",
+                "0",
+            ]
+        )
+    assert exit_info.value.code == 2
+    assert "Received: count=0" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_missing_data_dir_is_a_one_line_error(tmp_path):
+    missing = tmp_path / "nowhere"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keras_deepinit.cli",
+            "data",
+            "info",
+            "mnist",
+            "--data-dir",
+            str(missing),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert (
+        "keras-deepinit: error: The data folder does not exist or is not a folder. "
+        f"Received: data_dir='{missing}'" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_data_set_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["data", "info", "imagenet"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'imagenet'" in capsys.readouterr().err
