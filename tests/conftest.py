@@ -10,7 +10,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 def data_dir():
     """The real data: $KERAS_DEEPINIT_TEST_DATA_DIR, else ../shared/data."""
     folder = pathlib.Path(
-        os.environ.get("KERAS_DEEPINIT_TEST_DATA_DIR") or REPO.parent / "shared" / "data"
+        os.environ.get("KERAS_DEEPINIT_TEST_DATA_DIR")
+        or REPO.parent / "shared" / "data"
     )
     if not (folder / "mnist").is_dir():
         pytest.fail(
