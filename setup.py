@@ -27,7 +27,6 @@ setup(
     ),
     long_description=(HERE / "README.md").read_text(),
     long_description_content_type="text/markdown",
-    license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["keras_deepinit", "keras_deepinit.*"])
     + APP_PACKAGES,
