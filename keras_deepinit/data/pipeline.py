@@ -51,7 +51,7 @@ def load_raw(name, split="train", data_dir=None):
     if data_dir is not None:
         images, labels = archives.read_split(spec, data_dir, split)
         dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-        source = f"archives in {archives.archive_folder(spec, data_dir)}"
+        source = f"archives in {os.path.join(data_dir, spec.folder)}"
         return RawSplit(dataset, len(labels), source)
 
     import tensorflow_datasets as tfds  # Slow to import; only this path needs it.
@@ -63,11 +63,20 @@ def load_raw(name, split="train", data_dir=None):
     return RawSplit(dataset.cache(), num_examples, "tensorflow-datasets")
 
 
-def check_normalization(normalization):
+def check_preprocessing(normalization, dtype):
     if normalization not in NORMALIZATIONS:
         raise ValueError(
             f"Expected normalization to be one of {NORMALIZATIONS}. "
             f"Received: normalization={normalization!r}"
+        )
+    try:
+        floating = tf.as_dtype(dtype).is_floating
+    except TypeError:
+        floating = False
+    if not floating:
+        raise ValueError(
+            f"Expected dtype to be a floating dtype such as 'float32'. "
+            f"Received: dtype={dtype!r}"
         )
 
 
@@ -82,7 +91,7 @@ def normalize_images(images, name, normalization="standardize", dtype="float32")
             None (values kept in [0, 255]).
         dtype: the floating dtype of the result.
     """
-    check_normalization(normalization)
+    check_preprocessing(normalization, dtype)
     images = tf.cast(images, "float32")
     if normalization is not None:
         images = images / 255.0
@@ -141,7 +150,7 @@ def load(
             f"Expected batch_size to be a positive integer or None. "
             f"Received: batch_size={batch_size!r}"
         )
-    check_normalization(normalization)
+    check_preprocessing(normalization, dtype)
     raw = load_raw(name, split, data_dir)
     dataset = raw.dataset
     if shuffle is None:

@@ -170,6 +170,8 @@ def test_dataset_feeds_keras_fit(data_dir):
         ({"batch_size": 0}, "Received: batch_size=0"),
         ({"batch_size": 2.5}, "Received: batch_size=2.5"),
         ({"normalization": "minmax"}, "Received: normalization='minmax'"),
+        ({"dtype": "int32"}, "Received: dtype='int32'"),
+        ({"dtype": "float33"}, "Received: dtype='float33'"),
     ],
 )
 def test_bad_arguments_are_named(data_dir, arguments, message):
