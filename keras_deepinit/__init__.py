@@ -12,6 +12,7 @@ _SUBMODULES = (
     "apps",
     "callbacks",
     "data",
+    "diagnostics",
     "initializers",
     "layers",
     "losses",
