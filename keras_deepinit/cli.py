@@ -57,7 +57,92 @@ def build_parser():
     )
     add_data_dir_argument(show)
     show.set_defaults(handler=run_data_show)
+
+    add_theory_commands(commands)
+    add_diagnose_commands(commands)
     return parser
+
+
+def add_theory_commands(commands):
+    theory = commands.add_parser("theory", help="mean-field theory of deep networks")
+    theory_commands = theory.add_subparsers(
+        dest="theory_command", required=True, metavar="COMMAND"
+    )
+
+    critical = theory_commands.add_parser(
+        "critical",
+        help="the critical point (edge of chaos) for a given sigma_b^2 or sigma_w^2",
+    )
+    critical.add_argument("--activation", default="tanh", help="(default: %(default)s)")
+    given = critical.add_mutually_exclusive_group(required=True)
+    given.add_argument("--sigma-b2", type=float, help="bias variance; find sigma_w^2")
+    given.add_argument("--sigma-w2", type=float, help="weight variance; find sigma_b^2")
+    critical.set_defaults(handler=run_theory_critical)
+
+    analyze = theory_commands.add_parser(
+        "analyze",
+        help="fixed points, chi_1, depth scales at any (sigma_w^2, sigma_b^2)",
+    )
+    analyze.add_argument("--activation", default="tanh", help="(default: %(default)s)")
+    analyze.add_argument("--sigma-w2", type=float, required=True)
+    analyze.add_argument("--sigma-b2", type=float, required=True)
+    analyze.set_defaults(handler=run_theory_analyze)
+
+    phase = theory_commands.add_parser(
+        "phase-diagram",
+        help="PNG of trainable depth against sigma_w^2, with the 6 xi_c line",
+    )
+    phase.add_argument("--activation", default="tanh", help="(default: %(default)s)")
+    phase.add_argument(
+        "--sigma-b2", type=float, default=0.05, help="(default: %(default)s)"
+    )
+    phase.add_argument(
+        "--out", default="phase_diagram.png", help="(default: %(default)s)"
+    )
+    phase.set_defaults(handler=run_theory_phase_diagram)
+
+
+def add_diagnose_commands(commands):
+    diagnose = commands.add_parser(
+        "diagnose", help="measure signal propagation in networks"
+    )
+    diagnose_commands = diagnose.add_subparsers(
+        dest="diagnose_command", required=True, metavar="COMMAND"
+    )
+    isometry = diagnose_commands.add_parser(
+        "isometry",
+        help="PNG of Jacobian singular values of critical plain CNNs, per initializer",
+    )
+    isometry.add_argument(
+        "--initializers",
+        nargs="+",
+        default=["delta_orthogonal", "conv_orthogonal", "gaussian", "glorot"],
+        help="(default: %(default)s)",
+    )
+    isometry.add_argument(
+        "--depth", type=int, default=64, help="(default: %(default)s)"
+    )
+    isometry.add_argument(
+        "--width", type=int, default=16, help="(default: %(default)s)"
+    )
+    isometry.add_argument(
+        "--spatial",
+        type=int,
+        default=8,
+        help="input height and width (default: %(default)s)",
+    )
+    isometry.add_argument("--activation", default="tanh", help="(default: %(default)s)")
+    isometry.add_argument(
+        "--sigma-b2", type=float, default=2.01e-5, help="(default: %(default)s)"
+    )
+    isometry.add_argument(
+        "--examples", type=int, default=2, help="inputs (default: %(default)s)"
+    )
+    isometry.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    isometry.add_argument(
+        "--out", default="jacobian_spectra.png", help="(default: %(default)s)"
+    )
+    isometry.set_defaults(handler=run_diagnose_isometry)
 
 
 def run_data_info(args):
@@ -78,6 +163,76 @@ def run_data_show(args):
         data_dir=args.data_dir,
     )
     print(f"Wrote {len(images)} {args.name} {args.split} samples to {args.out}")
+
+
+def format_mean_field(point):
+    rows = [
+        ("activation", point.activation),
+        ("sigma_w^2", f"{point.sigma_w2:.6g}"),
+        ("sigma_b^2", f"{point.sigma_b2:.6g}"),
+        ("q*", f"{point.q_star:.6g}"),
+        ("chi_1", f"{point.chi_1:.6g}"),
+        ("c*", f"{point.c_star:.6g}"),
+        ("chi_c", f"{point.chi_c:.6g}"),
+        ("xi_q", f"{point.xi_q:.6g}"),
+        ("xi_c", f"{point.xi_c:.6g}"),
+        ("predicted max depth (6 xi_c)", f"{point.max_depth:.6g}"),
+    ]
+    return "\n".join(f"{name:<30}{value}" for name, value in rows)
+
+
+def run_theory_critical(args):
+    from keras_deepinit import theory
+
+    point = theory.critical_point(
+        args.activation, sigma_b2=args.sigma_b2, sigma_w2=args.sigma_w2
+    )
+    print(format_mean_field(point))
+
+
+def run_theory_analyze(args):
+    from keras_deepinit import theory
+
+    print(
+        format_mean_field(theory.analyze(args.activation, args.sigma_w2, args.sigma_b2))
+    )
+
+
+def run_theory_phase_diagram(args):
+    from keras_deepinit import theory
+
+    out = theory.plot_phase_diagram(
+        activation=args.activation, sigma_b2=args.sigma_b2, out=args.out
+    )
+    print(f"Wrote the phase diagram to {out}")
+
+
+def run_diagnose_isometry(args):
+    import numpy as np
+
+    from keras_deepinit.diagnostics import isometry
+
+    spectra = isometry.isometry_spectra(
+        args.initializers,
+        depth=args.depth,
+        width=args.width,
+        spatial=args.spatial,
+        activation=args.activation,
+        sigma_b2=args.sigma_b2,
+        examples=args.examples,
+        seed=args.seed,
+    )
+    print(f"{'initializer':<20}{'in [0.5, 2]':>12}{'min':>12}{'median':>12}{'max':>12}")
+    for kind, values in spectra.items():
+        print(
+            f"{kind:<20}{100 * isometry.fraction_near_one(values):>11.1f}%"
+            f"{values.min():>12.3g}{np.median(values):>12.3g}{values.max():>12.3g}"
+        )
+    title = (
+        f"{args.activation} CNN, depth {args.depth}, width {args.width}, "
+        f"critical point at sigma_b^2={args.sigma_b2:g}"
+    )
+    print(f"Wrote the spectra to {isometry.plot_spectra(spectra, args.out, title)}")
 
 
 def main(argv=None):

@@ -9,7 +9,18 @@ from keras_deepinit import cli
 from keras_deepinit.data import archives
 from keras_deepinit.data import get_spec
 
-COMMANDS = [[], ["data"], ["data", "info"], ["data", "show"]]
+COMMANDS = [
+    [],
+    ["data"],
+    ["data", "info"],
+    ["data", "show"],
+    ["theory"],
+    ["theory", "critical"],
+    ["theory", "analyze"],
+    ["theory", "phase-diagram"],
+    ["diagnose"],
+    ["diagnose", "isometry"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -136,3 +147,59 @@ def test_unknown_data_set_is_refused(capsys):
         cli.main(["data", "info", "imagenet"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'imagenet'" in capsys.readouterr().err
+
+
+def test_theory_critical_finds_the_papers_point(capsys):
+    cli.main(["theory", "critical", "--activation", "tanh", "--sigma-b2", "2.01e-5"])
+    out = capsys.readouterr().out
+    assert "sigma_w^2                     1.05\n" in out
+    assert "chi_1                         1\n" in out
+    assert "predicted max depth (6 xi_c)  inf" in out
+
+    cli.main(["theory", "critical", "--sigma-w2", "1.05"])
+    assert "sigma_b^2                     2.01052e-05" in capsys.readouterr().out
+
+
+def test_theory_analyze_predicts_a_finite_depth_off_the_line(capsys):
+    cli.main(["theory", "analyze", "--sigma-w2", "1.5", "--sigma-b2", "0.05"])
+    out = capsys.readouterr().out
+    assert "chi_1                         0.938636" in out
+    assert "predicted max depth (6 xi_c)  94.74" in out
+
+
+def test_theory_critical_without_a_critical_point(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["theory", "critical", "--activation", "relu", "--sigma-b2", "0.1"])
+    assert exit_info.value.code == 2
+    assert "relu has no critical point" in capsys.readouterr().err
+
+
+def test_theory_phase_diagram_writes_a_png(tmp_path, capsys):
+    out = tmp_path / "phase.png"
+    cli.main(["theory", "phase-diagram", "--out", str(out)])
+    assert matplotlib.image.imread(out).shape[0] > 300
+    assert str(out) in capsys.readouterr().out
+
+
+def test_diagnose_isometry_prints_and_plots(tmp_path, capsys):
+    out = tmp_path / "spectra.png"
+    cli.main(
+        [
+            "diagnose",
+            "isometry",
+            "--initializers",
+            "delta_orthogonal",
+            "gaussian",
+            "--depth",
+            "4",
+            "--width",
+            "4",
+            "--spatial",
+            "4",
+            "--out",
+            str(out),
+        ]
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("delta_orthogonal") and lines[2].startswith("gaussian")
+    assert out.exists()

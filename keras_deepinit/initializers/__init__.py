@@ -1,1 +1,5 @@
 """Keras initializers: Delta-Orthogonal and orthogonal convolution kernels."""
+
+from keras_deepinit.initializers.conv_orthogonal import ConvOrthogonal
+from keras_deepinit.initializers.critical import critical_initializers
+from keras_deepinit.initializers.delta_orthogonal import DeltaOrthogonal

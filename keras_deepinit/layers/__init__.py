@@ -1,1 +1,5 @@
 """Keras layers: SkipInit scalars, orthogonal (OWN) layers, HSIC blocks."""
+
+from keras_deepinit.layers.circular_padding import CircularPadding1D
+from keras_deepinit.layers.circular_padding import CircularPadding2D
+from keras_deepinit.layers.circular_padding import CircularPadding3D

@@ -3,3 +3,9 @@
 Orthogonalization (Huang et al., 2018) and HSIC estimators (Ma et al., 2020),
 plus the TensorFlow machinery that depth needs, each behind a plain function.
 """
+
+from keras_deepinit.ops.orthogonal import conv_orthogonal_kernels
+from keras_deepinit.ops.orthogonal import delta_orthogonal_kernels
+from keras_deepinit.ops.orthogonal import kernel_center
+from keras_deepinit.ops.orthogonal import random_orthogonal
+from keras_deepinit.ops.orthogonal import symmetric_projections

@@ -1,0 +1,137 @@
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from keras_deepinit.initializers import ConvOrthogonal
+from keras_deepinit.layers import CircularPadding1D
+from keras_deepinit.layers import CircularPadding2D
+from keras_deepinit.layers import CircularPadding3D
+
+CONV = {1: keras.layers.Conv1D, 2: keras.layers.Conv2D, 3: keras.layers.Conv3D}
+PAD = {1: CircularPadding1D, 2: CircularPadding2D, 3: CircularPadding3D}
+# 1D/2D/3D, odd, even and mixed kernel sizes, square and wide channel matrices.
+FAMILIES = [
+    ((3,), 4, 4),
+    ((4,), 3, 5),
+    ((3, 3), 4, 4),
+    ((2, 4), 3, 5),
+    ((3, 3, 3), 3, 3),
+    ((2, 2, 2), 2, 4),
+]
+# Relative tolerance on singular values and norms, float32 kernels.
+RTOL = 1e-5
+
+
+def symbol_singular_values(kernel, grid=8):
+    """Singular values of sum_t kernel[t] exp(-2 pi i <f, t> / grid), all f."""
+    kernel = np.asarray(kernel, dtype=np.float64)
+    rank = kernel.ndim - 2
+    symbol = np.fft.fftn(kernel, s=(grid,) * rank, axes=tuple(range(rank)))
+    return np.linalg.svd(symbol.reshape(-1, *kernel.shape[-2:]), compute_uv=False)
+
+
+@pytest.mark.parametrize("kernel_size,in_channels,out_channels", FAMILIES)
+def test_every_fourier_symbol_is_gain_times_orthonormal_rows(
+    kernel_size, in_channels, out_channels
+):
+    shape = (*kernel_size, in_channels, out_channels)
+    kernel = keras.ops.convert_to_numpy(ConvOrthogonal(gain=1.3, seed=1)(shape))
+    assert kernel.shape == shape
+    np.testing.assert_allclose(symbol_singular_values(kernel), 1.3, rtol=RTOL)
+    if np.prod(kernel_size) > 1:
+        # Not a delta kernel in disguise: more than one tap carries weight.
+        tap_norms = np.linalg.norm(
+            kernel.reshape(-1, in_channels * out_channels), axis=1
+        )
+        assert np.count_nonzero(tap_norms > 1e-3) > 1
+
+
+@pytest.mark.parametrize("kernel_size,in_channels,out_channels", FAMILIES)
+def test_circular_convolution_preserves_norms(kernel_size, in_channels, out_channels):
+    rank = len(kernel_size)
+    model = keras.Sequential(
+        [
+            keras.Input((*(6,) * rank, in_channels)),
+            PAD[rank].for_kernel(kernel_size),
+            CONV[rank](
+                out_channels,
+                kernel_size,
+                padding="valid",
+                use_bias=False,
+                kernel_initializer=ConvOrthogonal(gain=0.9, seed=3),
+            ),
+        ]
+    )
+    x = np.random.default_rng(1).normal(size=(3, *(6,) * rank, in_channels))
+    y = keras.ops.convert_to_numpy(model(x.astype("float32")))
+    assert y.shape == (3, *(6,) * rank, out_channels)
+    np.testing.assert_allclose(
+        np.linalg.norm(y.reshape(3, -1), axis=1),
+        0.9 * np.linalg.norm(x.reshape(3, -1), axis=1),
+        rtol=RTOL,
+    )
+
+
+def test_zero_padding_is_not_an_isometry_but_circular_padding_is():
+    # The point of circular padding: with "same" zero padding the borders lose
+    # energy, so the norm ratio of a single input differs from 1.
+    x = np.random.default_rng(2).normal(size=(1, 4, 4, 4)).astype("float32")
+    initializer = ConvOrthogonal(seed=4)
+    same = keras.layers.Conv2D(
+        4, 3, padding="same", use_bias=False, kernel_initializer=initializer
+    )
+    ratio = np.linalg.norm(keras.ops.convert_to_numpy(same(x))) / np.linalg.norm(x)
+    assert abs(ratio - 1) > 1e-3
+
+
+def test_seeds():
+    shape = (3, 3, 4, 4)
+    first = ConvOrthogonal(seed=5)
+    np.testing.assert_array_equal(first(shape), first(shape))
+    np.testing.assert_array_equal(first(shape), ConvOrthogonal(seed=5)(shape))
+    assert not np.allclose(first(shape), ConvOrthogonal(seed=6)(shape))
+    assert not np.allclose(ConvOrthogonal()(shape), ConvOrthogonal()(shape))
+    initializer = ConvOrthogonal(seed=keras.random.SeedGenerator(0))
+    assert not np.allclose(initializer(shape), initializer(shape))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_dtypes(dtype):
+    kernel = ConvOrthogonal(gain=2.0, seed=0)((3, 4, 4), dtype=dtype)
+    assert keras.backend.standardize_dtype(kernel.dtype) == dtype
+    values = symbol_singular_values(keras.ops.convert_to_numpy(kernel))
+    rtol = 1e-12 if dtype == "float64" else 3e-2
+    np.testing.assert_allclose(values, 2.0, rtol=rtol)
+
+
+def test_is_a_keras_orthogonal_initializer_and_round_trips_its_config():
+    initializer = ConvOrthogonal(gain=0.5, seed=9)
+    assert isinstance(initializer, keras.initializers.Orthogonal)
+    config = initializer.get_config()
+    assert config == {"gain": 0.5, "seed": 9}
+    clone = ConvOrthogonal.from_config(config)
+    np.testing.assert_array_equal(clone((3, 3, 2, 2)), initializer((3, 3, 2, 2)))
+    revived = keras.initializers.deserialize(keras.initializers.serialize(initializer))
+    assert type(revived) is ConvOrthogonal
+    assert revived.get_config() == config
+
+
+def test_more_input_than_output_channels_is_refused():
+    with pytest.raises(ValueError, match="works for in_channels <= out_channels"):
+        ConvOrthogonal()((3, 3, 8, 4))
+    with pytest.raises(ValueError, match=r"Received: shape=\(3, 8, 4\)$"):
+        ConvOrthogonal()((3, 8, 4))
+
+
+@pytest.mark.parametrize("shape", [(4,), (4, 4), (1, 1, 1, 1, 2, 2), (3, 0, 2, 2)])
+def test_shapes_that_are_not_conv_kernels_are_refused(shape):
+    with pytest.raises(ValueError, match=re.escape(f"Received: shape={shape}")):
+        ConvOrthogonal()(shape)
+
+
+@pytest.mark.parametrize("gain", [0, -2, "1", [1.0]])
+def test_bad_gain_is_refused(gain):
+    with pytest.raises(ValueError, match="positive number. Received: gain="):
+        ConvOrthogonal(gain=gain)
