@@ -29,10 +29,11 @@ def plain_cnn(
     setting in which orthogonal kernels make each layer exactly orthogonal.
     """
     layers = [keras.Input((spatial, spatial, width))]
-    pad = ((kernel_size - 1) // 2, kernel_size // 2)
     for index in range(depth):
         if circular:
-            layers.append(CircularPadding2D((pad, pad), name=f"pad_{index}"))
+            layers.append(
+                CircularPadding2D.for_kernel(kernel_size, name=f"pad_{index}")
+            )
         layers.append(
             keras.layers.Conv2D(
                 width,
