@@ -4,6 +4,7 @@ Orthogonalization (Huang et al., 2018) and HSIC estimators (Ma et al., 2020),
 plus the TensorFlow machinery that depth needs, each behind a plain function.
 """
 
+from keras_deepinit.ops.conv_stack import conv_stack
 from keras_deepinit.ops.orthogonal import conv_orthogonal_kernels
 from keras_deepinit.ops.orthogonal import delta_orthogonal_kernels
 from keras_deepinit.ops.orthogonal import kernel_center

@@ -1,0 +1,59 @@
+"""Initializing a stack of kernels, `(depth, *kernel_shape)`, in one call."""
+
+import keras
+
+from keras_deepinit.initializers.conv_orthogonal import ConvOrthogonal
+from keras_deepinit.initializers.delta_orthogonal import DeltaOrthogonal
+from keras_deepinit.ops import orthogonal
+
+
+def initialize_stack(initializer, depth, kernel_shape, dtype=None):
+    """Draws `depth` kernels of `kernel_shape`, each one as `initializer` would.
+
+    Our orthogonal initializers draw the whole stack in one batched call. A
+    `keras.initializers.VarianceScaling` (Glorot, He, LeCun and the critical
+    Gaussian) draws it in one call too, its scale multiplied by `depth`: a
+    `(depth, *kernel_shape)` tensor has `depth` times a kernel's fans. Any
+    other initializer is called once per kernel (an int-seeded one then gives
+    every layer the same kernel, as Keras's initializers do).
+
+    Args:
+        initializer: a Keras initializer for one kernel (name, config or object).
+        depth: the number of kernels.
+        kernel_shape: `(*kernel_size, in_channels, out_channels)` of one kernel.
+        dtype: the dtype of the result.
+
+    Returns:
+        A tensor of shape `(depth, *kernel_shape)`.
+    """
+    initializer = keras.initializers.get(initializer)
+    kernel_size, in_channels, out_channels = (
+        tuple(kernel_shape[:-2]),
+        kernel_shape[-2],
+        kernel_shape[-1],
+    )
+    batched = {
+        DeltaOrthogonal: orthogonal.delta_orthogonal_kernels,
+        ConvOrthogonal: orthogonal.conv_orthogonal_kernels,
+    }.get(type(initializer))
+    if batched is not None:
+        return batched(
+            depth,
+            kernel_size,
+            in_channels,
+            out_channels,
+            gain=initializer.gain,
+            seed=initializer.seed,
+            dtype=dtype,
+        )
+    if isinstance(initializer, keras.initializers.VarianceScaling):
+        stacked = keras.initializers.VarianceScaling(
+            scale=initializer.scale * depth,
+            mode=initializer.mode,
+            distribution=initializer.distribution,
+            seed=initializer.seed,
+        )
+        return stacked((depth, *kernel_shape), dtype=dtype)
+    return keras.ops.stack(
+        [initializer(tuple(kernel_shape), dtype=dtype) for _ in range(depth)]
+    )

@@ -1,0 +1,159 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_deepinit.initializers import ConvOrthogonal
+from keras_deepinit.initializers import DeltaOrthogonal
+from keras_deepinit.initializers import critical_initializers
+from keras_deepinit.initializers import initialize_stack
+from keras_deepinit.layers import ConvStack2D
+
+
+def stack_model(depth=6, padding="circular", recompute=False, seed=0):
+    kernel_init, bias_init = critical_initializers(
+        "tanh", sigma_b2=0.05, seed=keras.random.SeedGenerator(seed)
+    )
+    inputs = keras.Input((6, 6, 4))
+    x = ConvStack2D(
+        depth,
+        padding=padding,
+        recompute=recompute,
+        kernel_initializer=kernel_init,
+        bias_initializer=bias_init,
+        name="stack",
+    )(inputs)
+    outputs = keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(x))
+    return keras.Model(inputs, outputs)
+
+
+def sequential_twin(model, padding):
+    """The same network with one Keras Conv2D per layer, weights copied."""
+    stack = model.get_layer("stack")
+    kernels, biases = stack.get_weights()
+    layers = [keras.Input((6, 6, 4))]
+    for _ in range(stack.depth):
+        if padding == "circular":
+            layers.append(
+                keras.layers.Lambda(lambda x: tf.concat([x[:, -1:], x, x[:, :1]], 1))
+            )
+            layers.append(
+                keras.layers.Lambda(
+                    lambda x: tf.concat([x[:, :, -1:], x, x[:, :, :1]], 2)
+                )
+            )
+        conv = keras.layers.Conv2D(
+            4,
+            3,
+            padding="valid" if padding == "circular" else "same",
+            activation="tanh",
+        )
+        layers.append(conv)
+    layers += [keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)]
+    twin = keras.Sequential(layers)
+    convs = [layer for layer in twin.layers if isinstance(layer, keras.layers.Conv2D)]
+    for conv, kernel, bias in zip(convs, kernels, biases, strict=True):
+        conv.set_weights([kernel, bias])
+    twin.layers[-1].set_weights(model.layers[-1].get_weights())
+    return twin
+
+
+@pytest.mark.parametrize("padding", ["circular", "zero"])
+@pytest.mark.parametrize("recompute", [False, True])
+def test_training_step_matches_the_layer_by_layer_network(padding, recompute):
+    model = stack_model(padding=padding, recompute=recompute)
+    twin = sequential_twin(model, padding)
+    x = np.random.default_rng(0).normal(size=(5, 6, 6, 4)).astype("float32")
+    y = np.array([0, 1, 2, 1, 0])
+    np.testing.assert_allclose(model(x), twin(x), rtol=1e-5, atol=1e-6)
+    for net in (model, twin):
+        net.compile(
+            keras.optimizers.SGD(0.5),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        net.fit(x, y, epochs=3, batch_size=5, verbose=0)
+    kernels, biases = model.get_layer("stack").get_weights()
+    convs = [layer for layer in twin.layers if isinstance(layer, keras.layers.Conv2D)]
+    np.testing.assert_allclose(
+        kernels, [conv.get_weights()[0] for conv in convs], atol=2e-5
+    )
+    np.testing.assert_allclose(
+        biases, [conv.get_weights()[1] for conv in convs], atol=2e-5
+    )
+
+
+def test_keras_file_round_trip(tmp_path):
+    model = stack_model()
+    x = np.random.default_rng(1).normal(size=(2, 6, 6, 4)).astype("float32")
+    path = tmp_path / "stack.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_array_equal(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+    stack = loaded.get_layer("stack")
+    assert isinstance(stack, ConvStack2D) and stack.depth == 6
+    original = model.get_layer("stack")
+    assert isinstance(stack.kernel_initializer, DeltaOrthogonal)
+    assert stack.kernel_initializer.gain == original.kernel_initializer.gain
+    for key in ("depth", "kernel_size", "activation", "padding", "recompute"):
+        assert stack.get_config()[key] == original.get_config()[key]
+
+
+def test_saved_model_export_matches_predict(tmp_path):
+    model = stack_model(depth=20)
+    x = np.random.default_rng(2).normal(size=(3, 6, 6, 4)).astype("float32")
+    model.export(str(tmp_path / "export"), format="tf_saved_model", verbose=False)
+    served = tf.saved_model.load(str(tmp_path / "export"))
+    np.testing.assert_allclose(served.serve(x), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_kernels_are_addressable_per_layer_and_distinct():
+    model = stack_model(depth=4)
+    kernel = model.get_layer("stack").kernel
+    assert tuple(kernel.shape) == (4, 3, 3, 4, 4)
+    first, second = kernel[0].numpy(), kernel[1].numpy()
+    assert not np.allclose(first, second)
+    # Delta-Orthogonal: only the centre tap, an orthogonal matrix times gain.
+    centre = first[1, 1]
+    gain2 = np.sum(centre**2) / 4
+    np.testing.assert_allclose(centre @ centre.T, gain2 * np.eye(4), atol=1e-5)
+    assert np.count_nonzero(first) == np.count_nonzero(centre)
+
+
+@pytest.mark.parametrize(
+    "initializer, per_kernel_variance",
+    [
+        (
+            keras.initializers.VarianceScaling(
+                2.0, "fan_in", "untruncated_normal", seed=1
+            ),
+            2 / 36,
+        ),
+        (keras.initializers.GlorotNormal(seed=1), 2 / 72),
+    ],
+)
+def test_variance_scaling_stacks_keep_each_kernels_variance(
+    initializer, per_kernel_variance
+):
+    stack = initialize_stack(initializer, 500, (3, 3, 4, 4))
+    assert tuple(stack.shape) == (500, 3, 3, 4, 4)
+    assert np.var(stack) == pytest.approx(per_kernel_variance, rel=0.05)
+
+
+def test_conv_orthogonal_stacks_are_drawn_per_layer():
+    stack = initialize_stack(ConvOrthogonal(seed=3), 3, (3, 3, 4, 4))
+    assert not np.allclose(stack[0], stack[1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"depth": 0}, "Received: depth=0"),
+        ({"depth": 3, "kernel_size": 2.5}, "Received: kernel_size=2.5"),
+        ({"depth": 3, "padding": "valid"}, "Received: padding='valid'"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ConvStack2D(**kwargs)
