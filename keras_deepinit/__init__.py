@@ -13,10 +13,12 @@ _SUBMODULES = (
     "callbacks",
     "data",
     "diagnostics",
+    "export",
     "initializers",
     "layers",
     "losses",
     "ops",
+    "runs",
     "theory",
 )
 

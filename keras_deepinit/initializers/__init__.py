@@ -2,5 +2,6 @@
 
 from keras_deepinit.initializers.conv_orthogonal import ConvOrthogonal
 from keras_deepinit.initializers.critical import critical_initializers
+from keras_deepinit.initializers.critical import variance_initializers
 from keras_deepinit.initializers.delta_orthogonal import DeltaOrthogonal
 from keras_deepinit.initializers.stacked import initialize_stack

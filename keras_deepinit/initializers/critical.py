@@ -65,11 +65,6 @@ def critical_initializers(
 
     - [Xiao et al., 2018](https://arxiv.org/abs/1806.05393)
     """
-    if kind not in KINDS:
-        raise ValueError(
-            f"Expected `kind` to be one of {', '.join(map(repr, KINDS))}. "
-            f"Received: kind={kind!r}"
-        )
     if (sigma_b2 is None) == (sigma_w2 is None):
         raise ValueError(
             "Expected exactly one of `sigma_b2` and `sigma_w2`: the other one "
@@ -77,8 +72,35 @@ def critical_initializers(
             f"Received: sigma_b2={sigma_b2!r}, sigma_w2={sigma_w2!r}"
         )
     point = theory.critical_point(activation, sigma_b2=sigma_b2, sigma_w2=sigma_w2)
-    weight_variance = float(point.sigma_w2)
-    bias_variance = float(point.sigma_b2)
+    return variance_initializers(kind, point.sigma_w2, point.sigma_b2, seed)
+
+
+def variance_initializers(kind, sigma_w2, sigma_b2, seed=None):
+    """Kernel and bias initializers with weight variance `sigma_w2` (per fan-in)
+    and bias variance `sigma_b2`, at any point of the phase diagram.
+
+    Args:
+        kind: One of `"delta_orthogonal"`, `"conv_orthogonal"`, `"gaussian"`
+            (see `critical_initializers`).
+        sigma_w2: Positive weight variance.
+        sigma_b2: Non-negative bias variance.
+        seed: As for `critical_initializers`.
+
+    Returns:
+        Tuple `(kernel_initializer, bias_initializer)`.
+    """
+    if kind not in KINDS:
+        raise ValueError(
+            f"Expected `kind` to be one of {', '.join(map(repr, KINDS))}. "
+            f"Received: kind={kind!r}"
+        )
+    weight_variance = float(sigma_w2)
+    bias_variance = float(sigma_b2)
+    if not weight_variance > 0 or not bias_variance >= 0:
+        raise ValueError(
+            "Expected sigma_w2 > 0 and sigma_b2 >= 0. "
+            f"Received: sigma_w2={sigma_w2!r}, sigma_b2={sigma_b2!r}"
+        )
     if kind == "delta_orthogonal":
         kernel = DeltaOrthogonal(gain=math.sqrt(weight_variance), seed=seed)
     elif kind == "conv_orthogonal":
