@@ -60,7 +60,30 @@ def build_parser():
 
     add_theory_commands(commands)
     add_diagnose_commands(commands)
+    add_train_commands(commands)
     return parser
+
+
+# App name on the command line -> module with `main(argv)`, imported on use.
+APPS = {"deep-cnn": "keras_deepinit.apps.deep_cnn.train"}
+
+
+def add_train_commands(commands):
+    train = commands.add_parser("train", help="train one of the apps' models")
+    apps = train.add_subparsers(dest="app", required=True, metavar="APP")
+    helps = {
+        "deep-cnn": "the vanilla deep CNN of Xiao et al. (2018), up to 10,000+ layers"
+    }
+    for name, module in APPS.items():
+        # The app parses its own arguments (and --help): see main().
+        app = apps.add_parser(name, help=helps[name], add_help=False)
+        app.set_defaults(handler=run_app, app_module=module)
+
+
+def run_app(args):
+    import importlib
+
+    importlib.import_module(args.app_module).main(args.app_args)
 
 
 def add_theory_commands(commands):
@@ -237,7 +260,11 @@ def run_diagnose_isometry(args):
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, app_args = parser.parse_known_args(argv)
+    if "app_module" in args:
+        args.app_args = app_args
+    elif app_args:
+        parser.error(f"unrecognized arguments: {' '.join(app_args)}")
     # TensorFlow's C++ start-up chatter hides the output; users can still ask for it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:

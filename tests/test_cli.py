@@ -20,6 +20,8 @@ COMMANDS = [
     ["theory", "phase-diagram"],
     ["diagnose"],
     ["diagnose", "isometry"],
+    ["train"],
+    ["train", "deep-cnn"],
 ]
 
 
@@ -203,3 +205,19 @@ def test_diagnose_isometry_prints_and_plots(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].startswith("delta_orthogonal") and lines[2].startswith("gaussian")
     assert out.exists()
+
+
+def test_train_dispatches_to_the_app(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "deep-cnn", "--help"])
+    out = capsys.readouterr().out
+    assert "usage: keras-deepinit train deep-cnn" in out
+    for option in ("--depth", "--steps", "--initializer", "--recompute", "--run-dir"):
+        assert option in out
+
+
+def test_train_app_errors_are_one_line(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "deep-cnn", "--depth", "0", "--run-dir", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "Received: depth=0" in capsys.readouterr().err

@@ -23,6 +23,8 @@ class DeepCNNConfig:
         initializer: `"delta_orthogonal"`, `"conv_orthogonal"`, `"gaussian"`
             (variance `sigma_w2 / fan_in`) or `"glorot"` (Keras's
             GlorotNormal, zero biases; ignores the variances).
+        stem_initializer: initializer of the three stem convolutions, one of
+            the same choices; None uses `initializer`.
         sigma_w2: weight variance; None takes the critical value for `sigma_b2`
             from `keras_deepinit.theory`.
         sigma_b2: bias variance (the paper's 10,000-layer runs: 2.01e-5).
@@ -41,6 +43,7 @@ class DeepCNNConfig:
     input_shape: tuple = (28, 28, 1)
     activation: str = "tanh"
     initializer: str = "delta_orthogonal"
+    stem_initializer: str | None = None
     sigma_w2: float | None = None
     sigma_b2: float = 2.01e-5
     padding: str = "circular"
@@ -56,7 +59,11 @@ class DeepCNNConfig:
                     f"Expected {name} to be a positive integer. "
                     f"Received: {name}={value!r}"
                 )
-        for name, choices in (("initializer", INITIALIZERS), ("padding", PADDINGS)):
+        for name, choices in (
+            ("initializer", INITIALIZERS),
+            ("stem_initializer", (None, *INITIALIZERS)),
+            ("padding", PADDINGS),
+        ):
             if getattr(self, name) not in choices:
                 raise ValueError(
                     f"Expected {name} to be one of {choices}. "

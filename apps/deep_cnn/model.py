@@ -10,17 +10,16 @@ from keras_deepinit.layers import ConvStack2D
 STEM_STRIDES = (1, 2, 2)
 
 
-def initializers_for(config):
-    """Kernel and bias initializers of `config`, each layer its own draw."""
-    seed = keras.random.SeedGenerator(config.seed)
-    if config.initializer == "glorot":
+def initializers_for(config, kind, seed):
+    """Kernel and bias initializers of one kind, each layer its own draw."""
+    if kind == "glorot":
         return keras.initializers.GlorotNormal(seed=seed), keras.initializers.Zeros()
     sigma_w2 = config.sigma_w2
     if sigma_w2 is None:
         sigma_w2 = theory.critical_point(
             config.activation, sigma_b2=config.sigma_b2
         ).sigma_w2
-    return variance_initializers(config.initializer, sigma_w2, config.sigma_b2, seed)
+    return variance_initializers(kind, sigma_w2, config.sigma_b2, seed)
 
 
 def apply_conv(x, config, strides, kernel_init, bias_init, name):
@@ -44,11 +43,15 @@ def build_deep_cnn(config):
 
     The input is named `"images"`; the output is `num_classes` logits.
     """
-    kernel_init, bias_init = initializers_for(config)
+    seed = keras.random.SeedGenerator(config.seed)
+    stem_inits = initializers_for(
+        config, config.stem_initializer or config.initializer, seed
+    )
+    kernel_init, bias_init = initializers_for(config, config.initializer, seed)
     inputs = keras.Input(config.input_shape, name="images")
     x = inputs
     for index, strides in enumerate(STEM_STRIDES):
-        x = apply_conv(x, config, strides, kernel_init, bias_init, f"stem_conv_{index}")
+        x = apply_conv(x, config, strides, *stem_inits, f"stem_conv_{index}")
     x = ConvStack2D(
         config.depth,
         activation=config.activation,

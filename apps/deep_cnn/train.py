@@ -1,0 +1,171 @@
+"""Trains the vanilla deep CNN: `keras-deepinit train deep-cnn ...`."""
+
+import argparse
+import dataclasses
+import json
+import os
+import time
+
+import keras
+
+from keras_deepinit import data
+from keras_deepinit import export
+from keras_deepinit import runs
+from keras_deepinit.apps.deep_cnn.config import INITIALIZERS
+from keras_deepinit.apps.deep_cnn.config import PADDINGS
+from keras_deepinit.apps.deep_cnn.config import DeepCNNConfig
+from keras_deepinit.apps.deep_cnn.model import build_deep_cnn
+from keras_deepinit.apps.deep_cnn.presets import PRESETS
+
+DATASETS = ("mnist", "cifar10")
+# Model options: the argument name, then its DeepCNNConfig field.
+MODEL_OPTIONS = {
+    "depth": int,
+    "width": int,
+    "activation": str,
+    "initializer": str,
+    "sigma_w2": float,
+    "sigma_b2": float,
+    "padding": str,
+    "dtype": str,
+}
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), help="a named configuration"
+    )
+    parser.add_argument("--dataset", choices=DATASETS, default="mnist")
+    for name, kind in MODEL_OPTIONS.items():
+        choices = {"initializer": INITIALIZERS, "padding": PADDINGS}.get(name)
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=kind,
+            choices=choices,
+            help=f"default: the preset's, else {getattr(DeepCNNConfig, name)}",
+        )
+    parser.add_argument(
+        "--recompute",
+        action="store_true",
+        help="recompute activations in the backward pass to save memory",
+    )
+    parser.add_argument("--epochs", type=int, help="default: 1 unless --steps is given")
+    parser.add_argument(
+        "--steps", type=int, help="stop after this many training steps in all"
+    )
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--optimizer", choices=runs.OPTIMIZERS, default="adam")
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--data-dir", help="folder of official archives (see `data info`)"
+    )
+    parser.add_argument(
+        "--run-dir",
+        help="checkpoints, logs and history (default: runs/deep_cnn/<run name>)",
+    )
+    parser.add_argument(
+        "--save-every-steps",
+        type=int,
+        help="also back up every N steps (default: each epoch)",
+    )
+    parser.add_argument("--export-dir", default="exported_models")
+    parser.add_argument(
+        "--no-export", action="store_true", help="skip the SavedModel export"
+    )
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1)
+
+
+def config_from_args(args):
+    values = dict(PRESETS.get(args.preset, {}))
+    for name in MODEL_OPTIONS:
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    values["recompute"] = args.recompute or values.get("recompute", False)
+    values["input_shape"] = data.get_spec(args.dataset).image_shape
+    values["num_classes"] = data.get_spec(args.dataset).num_classes
+    values["seed"] = args.seed
+    return DeepCNNConfig(**values)
+
+
+def run(args):
+    """Trains, evaluates, saves `<run_dir>/model.keras` and exports.
+
+    Returns:
+        The test metrics.
+    """
+    start = time.perf_counter()
+    config = config_from_args(args)
+    run_dir = args.run_dir or os.path.join(
+        "runs", "deep_cnn", f"{args.dataset}_{config.depth}_{config.initializer}"
+    )
+    keras.utils.set_random_seed(args.seed)
+    train = data.load(
+        args.dataset,
+        "train",
+        data_dir=args.data_dir,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        drop_remainder=True,
+    )
+    test = data.load(args.dataset, "test", data_dir=args.data_dir, batch_size=500)
+    epochs, max_steps = runs.plan_steps(
+        int(train.cardinality()),
+        epochs=args.epochs if args.epochs or args.steps else 1,
+        steps=args.steps,
+    )
+    model = build_deep_cnn(config)
+    model.compile(
+        runs.make_optimizer(args.optimizer, args.learning_rate),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, "config.json"), "w") as file:
+        options = {k: v for k, v in vars(args).items() if not callable(v)}
+        json.dump(
+            {"config": dataclasses.asdict(config), "options": options}, file, indent=2
+        )
+    built = time.perf_counter() - start
+    print(f"Built {model.name} in {built:.1f} s; run folder {run_dir}")
+    model.fit(
+        train,
+        epochs=epochs,
+        validation_data=test,
+        callbacks=runs.run_callbacks(
+            run_dir,
+            max_steps=max_steps,
+            save_every_steps=args.save_every_steps,
+            extra=[keras.callbacks.TerminateOnNaN()],
+        ),
+        verbose=args.verbose,
+    )
+    model.save(os.path.join(run_dir, "model.keras"))
+    metrics = model.evaluate(test, return_dict=True, verbose=0)
+    seconds = time.perf_counter() - start
+    print(
+        f"Test accuracy {metrics['accuracy']:.4f}, loss {metrics['loss']:.4f} after "
+        f"{int(model.optimizer.iterations)} steps; {seconds:.0f} s in all"
+    )
+    if not args.no_export:
+        path = export.export_model(
+            model,
+            f"deep_cnn_{args.dataset}",
+            base_dir=args.export_dir,
+            metadata={
+                "config": dataclasses.asdict(config),
+                "metrics": metrics,
+                "dataset": args.dataset,
+                "steps": int(model.optimizer.iterations),
+            },
+        )
+        print(f"Exported the SavedModel to {path}")
+    return metrics
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="keras-deepinit train deep-cnn", description=__doc__.splitlines()[0]
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,108 @@
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_deepinit import export
+from keras_deepinit import runs
+from keras_deepinit.apps.deep_cnn import DeepCNNConfig
+from keras_deepinit.apps.deep_cnn import build_deep_cnn
+from keras_deepinit.apps.deep_cnn import train
+from keras_deepinit.layers import ConvStack2D
+
+
+@pytest.mark.parametrize(
+    "initializer", ["delta_orthogonal", "conv_orthogonal", "gaussian", "glorot"]
+)
+@pytest.mark.parametrize("padding", ["circular", "zero"])
+def test_builds_the_papers_architecture(initializer, padding):
+    config = DeepCNNConfig(depth=5, width=8, initializer=initializer, padding=padding)
+    model = build_deep_cnn(config)
+    assert model.input.name == "images" or model.inputs[0].name == "images"
+    assert model.get_layer("stem_conv_2").output.shape == (None, 7, 7, 8)
+    body = model.get_layer("body")
+    assert isinstance(body, ConvStack2D) and body.depth == 5
+    logits = model(np.zeros((2, 28, 28, 1), "float32"))
+    assert logits.shape == (2, 10)
+
+
+def test_critical_point_is_the_default():
+    model = build_deep_cnn(DeepCNNConfig(depth=3, width=8))
+    kernel = model.get_layer("body").kernel[0].numpy()
+    centre = kernel[1, 1]
+    # DeltaOrthogonal with gain sqrt(1.05): centre^T centre = 1.05 I.
+    np.testing.assert_allclose(centre @ centre.T, 1.05 * np.eye(8), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"depth": 0}, "Received: depth=0"),
+        ({"initializer": "he"}, "Received: initializer='he'"),
+        ({"padding": "same"}, "Received: padding='same'"),
+        ({"input_shape": (28, 28)}, r"Received: input_shape=\(28, 28\)"),
+    ],
+)
+def test_bad_config(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        DeepCNNConfig(**kwargs)
+
+
+def app_args(data_dir, tmp_path, *extra):
+    return [
+        "--depth", "6", "--width", "8", "--batch-size", "32",
+        "--data-dir", str(data_dir), "--run-dir", str(tmp_path / "run"),
+        "--export-dir", str(tmp_path / "exported"), "--verbose", "0", *extra,
+    ]  # fmt: skip
+
+
+def test_train_app_end_to_end(data_dir, tmp_path):
+    metrics = train.main(app_args(data_dir, tmp_path, "--steps", "20"))
+    run_dir = tmp_path / "run"
+    history = runs.load_history(run_dir / "history.json")
+    assert history["loss"] and (run_dir / "history.png").exists()
+    assert (run_dir / "logs").is_dir()
+    assert json.loads((run_dir / "config.json").read_text())["config"]["depth"] == 6
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+
+    model = keras.saving.load_model(run_dir / "model.keras")
+    assert int(model.optimizer.iterations) == 20
+    version = tmp_path / "exported" / "deep_cnn_mnist" / "1"
+    assert export.load_metadata(version)["steps"] == 20
+    served = tf.saved_model.load(str(version)).signatures["serving_default"]
+    images = np.random.default_rng(0).normal(size=(3, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(
+        served(images=tf.constant(images))["predictions"],
+        model.predict(images, verbose=0),
+        atol=1e-5,
+    )
+
+
+def test_train_app_resumes_after_a_kill(data_dir, tmp_path, monkeypatch):
+    class Kill(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if int(self.model.optimizer.iterations) == 13:
+                raise KeyboardInterrupt("killed")
+
+    real_run_callbacks = runs.run_callbacks
+
+    def with_kill(*args, **kwargs):
+        kwargs["extra"] = [*kwargs.get("extra", ()), Kill()]
+        return real_run_callbacks(*args, **kwargs)
+
+    monkeypatch.setattr(train.runs, "run_callbacks", with_kill)
+    args = app_args(
+        data_dir, tmp_path, "--steps", "24", "--save-every-steps", "5", "--no-export"
+    )
+    with pytest.raises(KeyboardInterrupt):
+        train.main(args)
+    backup = runs.read_backup(os.path.join(tmp_path, "run", "backup"))
+    assert backup["iterations"] == 10  # the last save before the kill
+
+    monkeypatch.setattr(train.runs, "run_callbacks", real_run_callbacks)
+    train.main(args)
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert int(model.optimizer.iterations) == 24
