@@ -24,6 +24,7 @@ MODEL_OPTIONS = {
     "width": int,
     "activation": str,
     "initializer": str,
+    "stem_initializer": str,
     "sigma_w2": float,
     "sigma_b2": float,
     "padding": str,
@@ -37,7 +38,11 @@ def add_arguments(parser):
     )
     parser.add_argument("--dataset", choices=DATASETS, default="mnist")
     for name, kind in MODEL_OPTIONS.items():
-        choices = {"initializer": INITIALIZERS, "padding": PADDINGS}.get(name)
+        choices = {
+            "initializer": INITIALIZERS,
+            "stem_initializer": INITIALIZERS,
+            "padding": PADDINGS,
+        }.get(name)
         parser.add_argument(
             "--" + name.replace("_", "-"),
             type=kind,
