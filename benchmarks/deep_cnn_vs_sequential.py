@@ -1,0 +1,121 @@
+"""Our deep CNN against a plain Keras Sequential of Conv2D layers, side by side.
+
+At one depth (default 1,000; width 16, batch 64, MNIST-shaped input, zero
+padding in both so the arithmetic is the same), builds both models, times the
+first training step (tracing included) and the median of the following steps,
+and prints throughput (images/s) and its ratio. It also measures this CPU's
+float32 matmul peak (a large `tf.matmul`) and the training GFLOP/s each model
+achieves as a share of it (training = 3x the forward convolution FLOPs).
+
+    python benchmarks/deep_cnn_vs_sequential.py --depth 1000
+"""
+
+import argparse
+import statistics
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_deepinit.apps.deep_cnn import DeepCNNConfig
+from keras_deepinit.apps.deep_cnn import build_deep_cnn
+
+
+def plain_sequential(depth, width):
+    """The same network as one Keras layer per convolution."""
+    layers = [keras.Input((28, 28, 1))]
+    for strides in (1, 2, 2):
+        layers.append(keras.layers.Conv2D(width, 3, strides, "same", activation="tanh"))
+    for _ in range(depth):
+        layers.append(keras.layers.Conv2D(width, 3, padding="same", activation="tanh"))
+    layers += [keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)]
+    return keras.Sequential(layers)
+
+
+def time_training(model, x, y, steps):
+    model.compile(
+        keras.optimizers.SGD(1e-3),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    begin = time.perf_counter()
+    model.train_on_batch(x, y)
+    first = time.perf_counter() - begin
+    times = []
+    for _ in range(steps):
+        begin = time.perf_counter()
+        model.train_on_batch(x, y)
+        times.append(time.perf_counter() - begin)
+    return first, statistics.median(times)
+
+
+def matmul_peak_gflops(size=4096, repeats=10):
+    a = tf.random.normal((size, size))
+    b = tf.random.normal((size, size))
+    tf.matmul(a, b).numpy()
+    begin = time.perf_counter()
+    for _ in range(repeats):
+        c = tf.matmul(a, b)
+    c.numpy()
+    return 2 * size**3 * repeats / (time.perf_counter() - begin) / 1e9
+
+
+def training_gflop(depth, width, batch_size):
+    """Convolution FLOPs of one training step (forward + two backward)."""
+
+    def conv(height, channels_in):
+        return 2 * batch_size * height * height * 9 * channels_in * width
+
+    forward = conv(28, 1) + conv(14, width) + conv(7, width) + depth * conv(7, width)
+    return 3 * forward / 1e9
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--depth", type=int, default=1000)
+    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=5)
+    args = parser.parse_args()
+    sys.setrecursionlimit(100_000)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(args.batch_size, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, 10, args.batch_size)
+    gflop = training_gflop(args.depth, args.width, args.batch_size)
+    peak = matmul_peak_gflops()
+
+    results = {}
+    for name, build in (
+        ("ours (ConvStack2D)", lambda: build_deep_cnn(
+            DeepCNNConfig(depth=args.depth, width=args.width, padding="zero")
+        )),
+        ("plain keras.Sequential", lambda: plain_sequential(args.depth, args.width)),
+    ):  # fmt: skip
+        begin = time.perf_counter()
+        model = build()
+        built = time.perf_counter() - begin
+        first, step = time_training(model, x, y, args.steps)
+        results[name] = (built, first, step)
+        print(f"{name}: built in {built:.1f} s", flush=True)
+
+    print(f"\ndepth {args.depth:,}, width {args.width}, batch {args.batch_size}")
+    print(
+        f"float32 matmul peak: {peak:.1f} GFLOP/s; {gflop:.1f} GFLOP per training step"
+    )
+    print(
+        f"{'model':<26}{'build s':>9}{'1st step s':>12}{'step s':>9}"
+        f"{'images/s':>10}{'GFLOP/s':>9}{'of peak':>9}"
+    )
+    for name, (built, first, step) in results.items():
+        print(
+            f"{name:<26}{built:>9.1f}{first:>12.1f}{step:>9.3f}"
+            f"{args.batch_size / step:>10.1f}{gflop / step:>9.1f}"
+            f"{100 * gflop / step / peak:>8.1f}%"
+        )
+    ours, plain = results.values()
+    print(f"throughput ratio ours / plain: {plain[2] / ours[2]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
