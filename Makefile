@@ -16,8 +16,9 @@ $(VENV)/installed: setup.py pyproject.toml
 	touch $@
 
 demo: $(VENV)/installed
-	$(BIN)/keras-deepinit data info mnist $(DATA_DIR_FLAG)
 	$(BIN)/keras-deepinit data show mnist $(DATA_DIR_FLAG) --out demo_output/mnist_grid.png
+	$(BIN)/keras-deepinit train deep-cnn --depth 1000 --steps 30 $(DATA_DIR_FLAG) \
+		--run-dir demo_output/deep_cnn_1000 --export-dir demo_output/exported_models
 
 test: $(VENV)/installed lint
 	KERAS_DEEPINIT_TEST_DATA_DIR=$(abspath $(DATA_DIR)) $(BIN)/pytest
