@@ -2,7 +2,8 @@
 
 import dataclasses
 
-INITIALIZERS = ("delta_orthogonal", "conv_orthogonal", "gaussian", "glorot")
+from keras_deepinit.initializers import NETWORK_KINDS as INITIALIZERS
+
 PADDINGS = ("circular", "zero")
 
 

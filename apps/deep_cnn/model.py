@@ -2,24 +2,11 @@
 
 import keras
 
-from keras_deepinit import theory
-from keras_deepinit.initializers import variance_initializers
+from keras_deepinit.initializers import network_initializers
 from keras_deepinit.layers import CircularPadding2D
 from keras_deepinit.layers import ConvStack2D
 
 STEM_STRIDES = (1, 2, 2)
-
-
-def initializers_for(config, kind, seed):
-    """Kernel and bias initializers of one kind, each layer its own draw."""
-    if kind == "glorot":
-        return keras.initializers.GlorotNormal(seed=seed), keras.initializers.Zeros()
-    sigma_w2 = config.sigma_w2
-    if sigma_w2 is None:
-        sigma_w2 = theory.critical_point(
-            config.activation, sigma_b2=config.sigma_b2
-        ).sigma_w2
-    return variance_initializers(kind, sigma_w2, config.sigma_b2, seed)
 
 
 def apply_conv(x, config, strides, kernel_init, bias_init, name):
@@ -44,10 +31,18 @@ def build_deep_cnn(config):
     The input is named `"images"`; the output is `num_classes` logits.
     """
     seed = keras.random.SeedGenerator(config.seed)
-    stem_inits = initializers_for(
-        config, config.stem_initializer or config.initializer, seed
-    )
-    kernel_init, bias_init = initializers_for(config, config.initializer, seed)
+
+    def initializers(kind):
+        return network_initializers(
+            kind,
+            config.activation,
+            sigma_b2=config.sigma_b2,
+            sigma_w2=config.sigma_w2,
+            seed=seed,
+        )
+
+    stem_inits = initializers(config.stem_initializer or config.initializer)
+    kernel_init, bias_init = initializers(config.initializer)
     inputs = keras.Input(config.input_shape, name="images")
     x = inputs
     for index, strides in enumerate(STEM_STRIDES):

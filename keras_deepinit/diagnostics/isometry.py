@@ -7,10 +7,11 @@ import numpy as np
 
 from keras_deepinit import theory
 from keras_deepinit.diagnostics.jacobian import jacobian_singular_values
-from keras_deepinit.initializers import critical_initializers
+from keras_deepinit.initializers import NETWORK_KINDS
+from keras_deepinit.initializers import network_initializers
 from keras_deepinit.layers import CircularPadding2D
 
-INITIALIZERS = ("delta_orthogonal", "conv_orthogonal", "gaussian", "glorot")
+INITIALIZERS = NETWORK_KINDS
 
 
 def plain_cnn(
@@ -48,17 +49,6 @@ def plain_cnn(
     return keras.Sequential(layers, name=f"plain_cnn_{depth}")
 
 
-def initializers_for(kind, activation, sigma_b2, seed):
-    """Kernel and bias initializers of one kind at the critical point."""
-    if kind == "glorot":
-        return keras.initializers.GlorotNormal(seed=seed), keras.initializers.Zeros()
-    if kind not in INITIALIZERS:
-        raise ValueError(
-            f"Expected an initializer in {INITIALIZERS}. Received: initializer={kind!r}"
-        )
-    return critical_initializers(activation, sigma_b2=sigma_b2, kind=kind, seed=seed)
-
-
 def isometry_spectra(
     initializers=INITIALIZERS,
     depth=64,
@@ -86,7 +76,9 @@ def isometry_spectra(
     for kind in initializers:
         # One generator per network: every layer draws its own kernel.
         generator = keras.random.SeedGenerator(seed)
-        kernel_init, bias_init = initializers_for(kind, activation, sigma_b2, generator)
+        kernel_init, bias_init = network_initializers(
+            kind, activation, sigma_b2=sigma_b2, seed=generator
+        )
         model = plain_cnn(depth, width, spatial, kernel_init, bias_init, activation)
         spectra[kind] = jacobian_singular_values(model, inputs).ravel()
     return spectra

@@ -7,6 +7,8 @@ from keras_deepinit.initializers.conv_orthogonal import ConvOrthogonal
 from keras_deepinit.initializers.delta_orthogonal import DeltaOrthogonal
 
 KINDS = ("delta_orthogonal", "conv_orthogonal", "gaussian")
+# The kinds networks are built with: the mean-field ones, and Keras's default.
+NETWORK_KINDS = (*KINDS, "glorot")
 
 
 def critical_initializers(
@@ -120,3 +122,18 @@ def variance_initializers(kind, sigma_w2, sigma_b2, seed=None):
             stddev=math.sqrt(bias_variance), seed=bias_seed
         )
     return kernel, bias
+
+
+def network_initializers(kind, activation, *, sigma_b2, sigma_w2=None, seed=None):
+    """Initializers of one of `NETWORK_KINDS` for a network of `activation`.
+
+    `"glorot"` is Keras's `GlorotNormal` with zero biases and ignores the
+    variances; the other kinds take `variance_initializers` at
+    `(sigma_w2, sigma_b2)`, `sigma_w2` defaulting to the critical value for
+    `sigma_b2`.
+    """
+    if kind == "glorot":
+        return keras.initializers.GlorotNormal(seed=seed), keras.initializers.Zeros()
+    if sigma_w2 is None:
+        sigma_w2 = theory.critical_point(activation, sigma_b2=sigma_b2).sigma_w2
+    return variance_initializers(kind, sigma_w2, sigma_b2, seed)

@@ -41,5 +41,5 @@ def test_plot_spectra_writes_a_png(spectra, tmp_path):
 
 
 def test_unknown_initializer_is_named():
-    with pytest.raises(ValueError, match="Received: initializer='he'"):
+    with pytest.raises(ValueError, match="Received: kind='he'"):
         isometry.isometry_spectra(("he",), depth=2)
