@@ -39,6 +39,8 @@ setup(
         "importlib_resources",
         "keras-tuner>=1.4",
         "numpy",
+        # keras_deepinit.runs writes backup metadata into the weights file.
+        "h5py",
         "matplotlib",
         # TF 2.21 no longer installs it, and keras-tuner warns without it.
         "tensorboard",
