@@ -60,7 +60,11 @@ def add_arguments(parser):
     )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--optimizer", choices=runs.OPTIMIZERS, default="adam")
-    parser.add_argument("--learning-rate", type=float, default=3e-4)
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        help="default: 0.03 / depth (Adam's steps must shrink with depth)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--data-dir", help="folder of official archives (see `data info`)"
@@ -120,8 +124,9 @@ def run(args):
         steps=args.steps,
     )
     model = build_deep_cnn(config)
+    learning_rate = args.learning_rate or 0.03 / config.depth
     model.compile(
-        runs.make_optimizer(args.optimizer, args.learning_rate),
+        runs.make_optimizer(args.optimizer, learning_rate),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
