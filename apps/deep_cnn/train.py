@@ -142,6 +142,7 @@ def run(args):
         train,
         epochs=epochs,
         validation_data=test,
+        shuffle=False,  # tf.data shuffles, reseeded every epoch
         callbacks=runs.run_callbacks(
             run_dir,
             max_steps=max_steps,
