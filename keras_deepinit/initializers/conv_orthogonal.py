@@ -1,10 +1,11 @@
 import keras
 
+from keras_deepinit.initializers.orthogonal_kernel import OrthogonalKernel
 from keras_deepinit.ops import orthogonal
 
 
 @keras.saving.register_keras_serializable(package="keras_deepinit")
-class ConvOrthogonal(keras.initializers.Orthogonal):
+class ConvOrthogonal(OrthogonalKernel):
     """Initializer for block-circulant orthogonal convolution kernels.
 
     The construction of Xiao et al. (2018) (TensorFlow's
@@ -49,19 +50,4 @@ class ConvOrthogonal(keras.initializers.Orthogonal):
     - [Xiao et al., 2018](https://arxiv.org/abs/1806.05393)
     """
 
-    def __init__(self, gain=1.0, seed=None):
-        super().__init__(gain=orthogonal._check_gain(gain), seed=seed)
-
-    def __call__(self, shape, dtype=None):
-        kernel_size, in_channels, out_channels = orthogonal._check_kernel_shape(
-            type(self).__name__, shape
-        )
-        return orthogonal.conv_orthogonal_kernels(
-            None,
-            kernel_size,
-            in_channels,
-            out_channels,
-            gain=self.gain,
-            seed=self.seed,
-            dtype=dtype,
-        )
+    draw = staticmethod(orthogonal.conv_orthogonal_kernels)

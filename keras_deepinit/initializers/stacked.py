@@ -2,9 +2,7 @@
 
 import keras
 
-from keras_deepinit.initializers.conv_orthogonal import ConvOrthogonal
-from keras_deepinit.initializers.delta_orthogonal import DeltaOrthogonal
-from keras_deepinit.ops import orthogonal
+from keras_deepinit.initializers.orthogonal_kernel import OrthogonalKernel
 
 
 def initialize_stack(initializer, depth, kernel_shape, dtype=None):
@@ -32,19 +30,9 @@ def initialize_stack(initializer, depth, kernel_shape, dtype=None):
         kernel_shape[-2],
         kernel_shape[-1],
     )
-    batched = {
-        DeltaOrthogonal: orthogonal.delta_orthogonal_kernels,
-        ConvOrthogonal: orthogonal.conv_orthogonal_kernels,
-    }.get(type(initializer))
-    if batched is not None:
-        return batched(
-            depth,
-            kernel_size,
-            in_channels,
-            out_channels,
-            gain=initializer.gain,
-            seed=initializer.seed,
-            dtype=dtype,
+    if isinstance(initializer, OrthogonalKernel):
+        return initializer.draw_kernels(
+            depth, kernel_size, in_channels, out_channels, dtype
         )
     if isinstance(initializer, keras.initializers.VarianceScaling):
         stacked = keras.initializers.VarianceScaling(
