@@ -65,6 +65,11 @@ def add_arguments(parser):
         type=float,
         help="default: 0.03 / depth (Adam's steps must shrink with depth)",
     )
+    parser.add_argument(
+        "--eval-batches",
+        type=int,
+        help="evaluate on this many test batches (default: the whole test set)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--data-dir", help="folder of official archives (see `data info`)"
@@ -117,7 +122,11 @@ def run(args):
         seed=args.seed,
         drop_remainder=True,
     )
-    test = data.load(args.dataset, "test", data_dir=args.data_dir, batch_size=500)
+    test = data.load(
+        args.dataset, "test", data_dir=args.data_dir, batch_size=args.batch_size
+    )
+    if args.eval_batches:
+        test = test.take(args.eval_batches)
     epochs, max_steps = runs.plan_steps(
         int(train.cardinality()),
         epochs=args.epochs if args.epochs or args.steps else 1,

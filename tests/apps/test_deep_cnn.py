@@ -60,7 +60,9 @@ def app_args(data_dir, tmp_path, *extra):
 
 
 def test_train_app_end_to_end(data_dir, tmp_path):
-    metrics = train.main(app_args(data_dir, tmp_path, "--steps", "20"))
+    metrics = train.main(
+        app_args(data_dir, tmp_path, "--steps", "20", "--eval-batches", "3")
+    )
     run_dir = tmp_path / "run"
     history = runs.load_history(run_dir / "history.json")
     assert history["loss"] and (run_dir / "history.png").exists()
