@@ -5,6 +5,9 @@ import pytest
 from keras_deepinit import ops
 from keras_deepinit.ops import orthogonal
 
+from kernel_checks import RTOL
+from kernel_checks import symbol_singular_values
+
 # Every shape family: 1D/2D/3D, odd, even and mixed kernel sizes, square and
 # wide (in_channels < out_channels) channel matrices.
 FAMILIES = [
@@ -22,21 +25,6 @@ FAMILIES = [
     ((2, 3), 16, 32),
 ]
 KERNEL_FUNCTIONS = [ops.delta_orthogonal_kernels, ops.conv_orthogonal_kernels]
-# Relative tolerance on singular values of float32 kernels, checked in float64.
-RTOL = 1e-5
-
-
-def symbol_singular_values(kernel, grid=8):
-    """Singular values of the kernel's Fourier symbol at every grid frequency.
-
-    The symbol at frequency f is the in x out matrix
-    sum_t kernel[t] exp(-2 pi i <f, t> / grid): numpy's FFT of the kernel
-    zero-padded to `grid` points per spatial axis.
-    """
-    kernel = np.asarray(kernel, dtype=np.float64)
-    rank = kernel.ndim - 2
-    symbol = np.fft.fftn(kernel, s=(grid,) * rank, axes=tuple(range(rank)))
-    return np.linalg.svd(symbol.reshape(-1, *kernel.shape[-2:]), compute_uv=False)
 
 
 @pytest.mark.parametrize("function", KERNEL_FUNCTIONS)
