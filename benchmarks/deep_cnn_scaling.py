@@ -4,7 +4,9 @@ Each depth runs in a fresh process, so "from process start" includes importing
 TensorFlow; the parent prints one row per depth: seconds from process start to
 the end of the first training step, the first step alone (tracing included),
 the mean of the following steps, and the process's peak resident memory. Width
-16, batch 64, MNIST-shaped random input, SGD.
+16, batch 64, MNIST-shaped random input, SGD. TensorFlow runs one thread per
+op with the batch split across cores (what `train deep-cnn` does on a CPU)
+unless `--default-threads`.
 
     python benchmarks/deep_cnn_scaling.py --depths 1000 10000
     python benchmarks/deep_cnn_scaling.py --depths 100000 --recompute --steps 1
@@ -19,14 +21,18 @@ import time
 START = time.perf_counter()
 
 
-def worker(depth, width, batch_size, steps, recompute):
+def worker(depth, width, batch_size, steps, recompute, default_threads):
     import resource
 
     import keras
     import numpy as np
 
+    from keras_deepinit import ops
     from keras_deepinit.apps.deep_cnn import DeepCNNConfig
     from keras_deepinit.apps.deep_cnn import build_deep_cnn
+
+    if not default_threads:
+        ops.one_thread_per_op()
 
     model = build_deep_cnn(DeepCNNConfig(depth=depth, width=width, recompute=recompute))
     model.compile(
@@ -66,10 +72,18 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=4, help="training steps per depth")
     parser.add_argument("--recompute", action="store_true")
+    parser.add_argument("--default-threads", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.depths[0], args.width, args.batch_size, args.steps, args.recompute)
+        worker(
+            args.depths[0],
+            args.width,
+            args.batch_size,
+            args.steps,
+            args.recompute,
+            args.default_threads,
+        )
         return
     rows = []
     for depth in args.depths:
@@ -81,7 +95,9 @@ def main():
             "--width", str(args.width),
             "--batch-size", str(args.batch_size),
             "--steps", str(args.steps),
-        ] + (["--recompute"] if args.recompute else [])  # fmt: skip
+        ] + (["--recompute"] if args.recompute else []) + (
+            ["--default-threads"] if args.default_threads else []
+        )  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=True)
         rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
         print(f"depth {depth:,} done", flush=True)

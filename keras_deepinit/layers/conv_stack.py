@@ -42,6 +42,10 @@ class ConvStack2D(keras.layers.Layer):
         recompute: keep only every `sqrt(depth)`-th activation in training and
             recompute the others in the backward pass, for memory that does
             not grow linearly with depth beyond the parameters.
+        shards: split the batch into this many parts run side by side (one
+            per core pays on a CPU set up by
+            `keras_deepinit.ops.one_thread_per_op()`); None decides when
+            called (`keras_deepinit.ops.conv_stack.default_shards`).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Reference:
@@ -58,6 +62,7 @@ class ConvStack2D(keras.layers.Layer):
         kernel_initializer=None,
         bias_initializer="zeros",
         recompute=False,
+        shards=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -68,6 +73,13 @@ class ConvStack2D(keras.layers.Layer):
                     f"Received: {name}={value!r}"
                 )
         check_padding(padding)
+        if shards is not None and (
+            isinstance(shards, bool) or not isinstance(shards, int) or shards < 1
+        ):
+            raise ValueError(
+                "Expected shards to be None or a positive integer. "
+                f"Received: shards={shards!r}"
+            )
         self.depth = depth
         self.kernel_size = kernel_size
         self.activation = keras.activations.get(activation)
@@ -77,6 +89,7 @@ class ConvStack2D(keras.layers.Layer):
         )
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.recompute = bool(recompute)
+        self.shards = shards
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def build(self, input_shape):
@@ -103,6 +116,7 @@ class ConvStack2D(keras.layers.Layer):
             padding=self.padding,
             training=bool(training),
             recompute=self.recompute,
+            shards=self.shards,
         )
 
     def compute_output_shape(self, input_shape):
@@ -118,4 +132,5 @@ class ConvStack2D(keras.layers.Layer):
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
             "recompute": self.recompute,
+            "shards": self.shards,
         }

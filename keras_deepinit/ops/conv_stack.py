@@ -7,17 +7,29 @@ Python's recursion limit near 1,000 layers and traces in time linear in depth
 with a large constant; here the graph holds one loop whatever the depth.
 
 Training uses a custom gradient (TensorFlow): the forward loop keeps each
-layer's pre-activation (or, with `recompute=True`, only every
-`sqrt(depth)`-th layer's input, recomputing the rest segment by segment), and a
-hand-written backward loop computes the input and filter gradients with
-`Conv2DBackpropInput`/`Conv2DBackpropFilter`, writing each kernel's gradient
-once into a `TensorArray`. Autodiff through a `tf.while_loop` that gathers
-kernel `i` would instead add a dense `(depth, ...)` gradient in every
+layer's output (its pre-activation for activations whose derivative cannot be
+read off the output), or, with `recompute=True`, only every `sqrt(depth)`-th
+layer's input, recomputing the rest segment by segment. A hand-written
+backward loop computes the input and filter gradients, writing each kernel's
+gradient once into a `TensorArray`. Autodiff through a `tf.while_loop` that
+gathers kernel `i` would instead add a dense `(depth, ...)` gradient in every
 iteration: quadratic in depth. Inference uses a plain forward loop, so the
 graph exports as a SavedModel.
+
+Speed. At the paper's sizes (16 channels, 7x7 maps) one convolution is too
+small for a CPU's threads to share, so the batch can be split into `shards`
+run side by side: with TensorFlow set to one thread per op (see
+`one_thread_per_op`), each core runs its own shard's convolutions. Circular
+padding is one `gather` per layer forward and one backward: the input
+gradient is the circular convolution of the padded output gradient with the
+flipped, transposed kernel, and the filter gradient is read off the same
+padded tensor.
 """
 
+import os
+
 import keras
+import numpy as np
 import tensorflow as tf
 
 PADDINGS = ("circular", "zero")
@@ -31,11 +43,13 @@ def conv_stack(
     padding="circular",
     training=False,
     recompute=False,
+    shards=None,
 ):
     """Applies `depth` convolution layers, `x <- activation(conv(x, K_i) + b_i)`.
 
     Args:
-        x: input of shape `(batch, height, width, channels)`.
+        x: input of shape `(batch, height, width, channels)`; height and
+            width must be known when tracing.
         kernels: `(depth, k, k, channels, channels)` kernels, `k` odd or even.
         biases: `(depth, channels)` biases.
         activation: a Keras activation (name or callable).
@@ -46,16 +60,25 @@ def conv_stack(
         recompute: in training, keep only every `ceil(sqrt(depth))`-th
             activation and recompute the others in the backward pass:
             memory `O(sqrt(depth))` activations for one more forward pass.
+        shards: split the batch into this many parts computed side by side;
+            None picks `default_shards()`.
 
     Returns:
         The output, same shape as `x`.
     """
     check_padding(padding)
-    activation = keras.activations.get(activation)
-    layer = _Layer(activation, padding, kernels.shape[1:3])
-    if not training:
-        return _forward(layer, x, kernels, biases)
-    return _trainable_stack(layer, recompute)(x, kernels, biases)
+    shards = default_shards() if shards is None else shards
+    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
+        raise ValueError(
+            f"Expected shards to be a positive integer. Received: shards={shards!r}"
+        )
+    layer = _Layer(activation, padding, kernels.shape[1:3], x.shape[1:3])
+    xs = _split(x, shards)
+    if training:
+        ys = _trainable_stack(layer, recompute, shards)(*xs, kernels, biases)
+    else:
+        ys = _forward(layer, xs, kernels, biases)
+    return tf.concat(ys, axis=0) if shards > 1 else ys[0]
 
 
 def check_padding(padding):
@@ -65,129 +88,225 @@ def check_padding(padding):
         )
 
 
+def default_shards():
+    """Batch shards for `conv_stack`: one per inter-op thread on a CPU set to
+    one thread per op (`one_thread_per_op`), else 1."""
+    if tf.config.list_logical_devices("GPU"):
+        return 1
+    if tf.config.threading.get_intra_op_parallelism_threads() != 1:
+        return 1
+    return tf.config.threading.get_inter_op_parallelism_threads() or os.cpu_count()
+
+
+def one_thread_per_op():
+    """Sets TensorFlow to run each op on one thread, independent ops in parallel.
+
+    At the paper's sizes a convolution is too small to share between threads,
+    so on a CPU `conv_stack` runs faster with the batch split across cores
+    (`default_shards()` then returns the core count). Call before TensorFlow
+    runs its first op; does nothing on a machine with a GPU.
+
+    Returns:
+        Whether the setting was applied.
+
+    Raises:
+        RuntimeError: TensorFlow has already started.
+    """
+    if tf.config.list_physical_devices("GPU"):
+        return False
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+    except RuntimeError as error:
+        raise RuntimeError(
+            "one_thread_per_op() must run before TensorFlow runs its first op."
+        ) from error
+    return True
+
+
+def _split(x, shards):
+    if shards == 1:
+        return [x]
+    batch = tf.shape(x)[0]
+    sizes = [(batch + shards - 1 - i) // shards for i in range(shards)]
+    return tf.split(x, tf.stack(sizes), num=shards, axis=0)
+
+
+# Activations whose derivative is a function of their output: the forward loop
+# keeps outputs and the backward loop needs no recomputation.
+_GRADIENTS_FROM_OUTPUT = {
+    keras.activations.tanh: lambda y, dy: tf.raw_ops.TanhGrad(y=y, dy=dy),
+    keras.activations.sigmoid: lambda y, dy: tf.raw_ops.SigmoidGrad(y=y, dy=dy),
+    keras.activations.relu: lambda y, dy: tf.raw_ops.ReluGrad(
+        gradients=dy, features=y
+    ),
+    keras.activations.linear: lambda y, dy: dy,
+}
+
+
 class _Layer:
-    """One layer's forward and backward computations, as raw TensorFlow ops."""
+    """One layer's forward and backward computations on a list of batch shards.
 
-    def __init__(self, activation, padding, kernel_size):
-        self.activation = activation
+    The forward loop stores, per layer, `kept`: the output if the activation's
+    derivative can be read off it, else the pre-activation.
+    """
+
+    def __init__(self, activation, padding, kernel_size, map_size):
+        self.activation = keras.activations.get(activation)
+        self.gradient_from_output = _GRADIENTS_FROM_OUTPUT.get(self.activation)
         self.circular = padding == "circular"
-        # Keras "same" padding: (k - 1) // 2 before, k // 2 after.
-        self.pads = [((k - 1) // 2, k // 2) for k in kernel_size]
-
-    def pad(self, x):
-        if not self.circular:
-            return x
-        for axis, (before, after) in zip((1, 2), self.pads, strict=True):
-            parts = [x]
-            if before:
-                parts.insert(0, _slice(x, axis, -before, None))
-            if after:
-                parts.append(_slice(x, axis, None, after))
-            x = tf.concat(parts, axis)
-        return x
-
-    def unpad(self, gradient):
-        """The adjoint of `pad`: wrapped border gradients fold back."""
-        if not self.circular:
-            return gradient
-        for axis, (before, after) in zip((1, 2), self.pads, strict=True):
-            size = tf.shape(gradient)[axis] - before - after
-            middle = _slice(gradient, axis, before, before + size)
-            if before:  # came from the last `before` rows
-                middle += _pad_axis(
-                    _slice(gradient, axis, 0, before), axis, size - before, 0
+        if self.circular:
+            if None in tuple(map_size):
+                raise ValueError(
+                    "Circular padding needs the height and width when tracing. "
+                    f"Received: input spatial shape {tuple(map_size)}"
                 )
-            if after:  # came from the first `after` rows
-                middle += _pad_axis(
-                    _slice(gradient, axis, before + size, None), axis, 0, size - after
-                )
-            gradient = middle
-        return gradient
+            # Keras "same" padding: (k - 1) // 2 before, k // 2 after. The
+            # input gradient's convolution pads the other way round.
+            pads = [((k - 1) // 2, k // 2) for k in kernel_size]
+            self.forward_index = _circular_index(map_size, pads)
+            self.backward_index = _circular_index(map_size, [p[::-1] for p in pads])
 
-    @property
-    def conv_padding(self):
-        return "VALID" if self.circular else "SAME"
+    def forward(self, xs, kernel, bias):
+        """The layer's outputs and what to keep for the backward pass."""
+        ys, kept = [], []
+        for x in xs:
+            if self.circular:
+                z = tf.nn.conv2d(_gather(x, self.forward_index), kernel, 1, "VALID")
+            else:
+                z = tf.nn.conv2d(x, kernel, 1, "SAME")
+            z = tf.nn.bias_add(z, bias)
+            ys.append(self.activation(z))
+            kept.append(ys[-1] if self.gradient_from_output else z)
+        return ys, kept
 
-    def pre_activation(self, x, kernel, bias):
-        z = tf.nn.conv2d(self.pad(x), kernel, 1, self.conv_padding)
-        return tf.nn.bias_add(z, bias)
+    def input_of_next(self, kept):
+        """The next layer's input from what this layer kept."""
+        if self.gradient_from_output:
+            return kept
+        return [self.activation(z) for z in kept]
 
-    def backward(self, x, z, kernel, gradient):
-        """Gradients w.r.t. the layer's input, kernel and bias."""
+    def pre_activation_gradient(self, kept, dy):
+        if self.gradient_from_output:
+            return self.gradient_from_output(kept, dy)
         with tf.GradientTape() as tape:
-            tape.watch(z)
-            y = self.activation(z)
-        dz = tape.gradient(y, z, output_gradients=gradient)
-        padded = self.pad(x)
-        d_kernel = tf.raw_ops.Conv2DBackpropFilter(
-            input=padded,
-            filter_sizes=tf.shape(kernel),
-            out_backprop=dz,
-            strides=[1, 1, 1, 1],
-            padding=self.conv_padding,
-        )
-        d_padded = tf.raw_ops.Conv2DBackpropInput(
-            input_sizes=tf.shape(padded),
-            filter=kernel,
-            out_backprop=dz,
-            strides=[1, 1, 1, 1],
-            padding=self.conv_padding,
-        )
-        return self.unpad(d_padded), d_kernel, tf.reduce_sum(dz, axis=(0, 1, 2))
+            tape.watch(kept)
+            y = self.activation(kept)
+        return tape.gradient(y, kept, output_gradients=dy)
+
+    def backward(self, xs, kept, kernel, dys):
+        """Gradients w.r.t. the layer's input shards, kernel and bias."""
+        dxs, d_kernels, d_biases = [], [], []
+        for x, k, dy in zip(xs, kept, dys, strict=True):
+            dz = self.pre_activation_gradient(k, dy)
+            if self.circular:
+                padded = _gather(dz, self.backward_index)
+                dxs.append(tf.nn.conv2d(padded, _flip(kernel), 1, "VALID"))
+                d_kernel = _flip(
+                    tf.raw_ops.Conv2DBackpropFilter(
+                        input=padded,
+                        filter_sizes=tf.shape(kernel),
+                        out_backprop=x,
+                        strides=[1, 1, 1, 1],
+                        padding="VALID",
+                    )
+                )
+            else:
+                dxs.append(
+                    tf.raw_ops.Conv2DBackpropInput(
+                        input_sizes=tf.shape(x),
+                        filter=kernel,
+                        out_backprop=dz,
+                        strides=[1, 1, 1, 1],
+                        padding="SAME",
+                    )
+                )
+                d_kernel = tf.raw_ops.Conv2DBackpropFilter(
+                    input=x,
+                    filter_sizes=tf.shape(kernel),
+                    out_backprop=dz,
+                    strides=[1, 1, 1, 1],
+                    padding="SAME",
+                )
+            d_kernels.append(d_kernel)
+            d_biases.append(tf.reduce_sum(dz, axis=(0, 1, 2)))
+        return dxs, tf.add_n(d_kernels), tf.add_n(d_biases)
 
 
-def _slice(x, axis, start, stop):
-    index = [slice(None)] * 4
-    index[axis] = slice(start, stop)
-    return x[tuple(index)]
+def _circular_index(map_size, pads):
+    """Flat source positions of a circularly padded `map_size` map."""
+    (height, width), ((top, bottom), (left, right)) = map_size, pads
+    rows = np.arange(-top, height + bottom) % height
+    columns = np.arange(-left, width + right) % width
+    return (rows[:, None] * width + columns[None, :]).astype("int32")
 
 
-def _pad_axis(x, axis, before, after):
-    paddings = [[0, 0]] * 4
-    paddings[axis] = [before, after]
-    return tf.pad(x, paddings)
+def _gather(x, index):
+    """Pads `x` circularly: one gather of its flattened map."""
+    _, height, width, channels = x.shape
+    flat = tf.reshape(x, (-1, height * width, channels))
+    return tf.gather(flat, index, axis=1)
 
 
-def _forward(layer, x, kernels, biases, start=0, stop=None):
-    """Runs layers `start..stop-1` (default: all) on `x`."""
+def _flip(kernel):
+    """The kernel of the adjoint convolution: spatially flipped, in/out swapped."""
+    return tf.transpose(tf.reverse(kernel, axis=(0, 1)), (0, 1, 3, 2))
+
+
+def _forward(layer, xs, kernels, biases, start=0, stop=None):
+    """Runs layers `start..stop-1` (default: all) on the shards `xs`."""
     stop = tf.shape(kernels)[0] if stop is None else stop
 
-    def body(i, x):
-        return i + 1, layer.activation(layer.pre_activation(x, kernels[i], biases[i]))
+    def body(i, xs):
+        return i + 1, layer.forward(xs, kernels[i], biases[i])[0]
 
-    _, x = tf.while_loop(lambda i, x: i < stop, body, (start, x), parallel_iterations=1)
-    return x
-
-
-def _forward_keeping_pre_activations(layer, x, kernels, biases, start, stop):
-    """Runs layers `start..stop-1`, returning the output and their pre-activations."""
-    pre_activations = tf.TensorArray(x.dtype, size=stop - start, element_shape=x.shape)
-
-    def body(i, x, pre_activations):
-        z = layer.pre_activation(x, kernels[i], biases[i])
-        return i + 1, layer.activation(z), pre_activations.write(i - start, z)
-
-    _, x, pre_activations = tf.while_loop(
-        lambda i, *_: i < stop, body, (start, x, pre_activations), parallel_iterations=1
+    _, xs = tf.while_loop(
+        lambda i, xs: i < stop, body, (start, xs), parallel_iterations=1
     )
-    return x, pre_activations
+    return xs
 
 
-def _trainable_stack(layer, recompute):
+def _tensor_arrays(like, size):
+    # Each kept tensor is read twice: for its own layer and the next one's.
+    return [
+        tf.TensorArray(
+            x.dtype, size=size, element_shape=x.shape, clear_after_read=False
+        )
+        for x in like
+    ]
+
+
+def _forward_keeping(layer, xs, kernels, biases, start, stop):
+    """Runs layers `start..stop-1`, returning the outputs and what each kept."""
+
+    def body(i, xs, kept):
+        ys, layer_kept = layer.forward(xs, kernels[i], biases[i])
+        kept = [ta.write(i - start, k) for ta, k in zip(kept, layer_kept)]
+        return i + 1, ys, kept
+
+    _, ys, kept = tf.while_loop(
+        lambda i, *_: i < stop,
+        body,
+        (start, xs, _tensor_arrays(xs, stop - start)),
+        parallel_iterations=1,
+    )
+    return ys, kept
+
+
+def _trainable_stack(layer, recompute, shards):
     @tf.custom_gradient
-    def stack(x, kernels, biases):
+    def stack(*args):
+        xs, kernels, biases = list(args[:shards]), args[shards], args[shards + 1]
         depth = tf.shape(kernels)[0]
         if recompute:
             segment = tf.cast(tf.math.ceil(tf.sqrt(tf.cast(depth, "float32"))), "int32")
-            starts, y = _forward_keeping_segment_inputs(
-                layer, x, kernels, biases, segment
+            starts, ys = _forward_keeping_segment_inputs(
+                layer, xs, kernels, biases, segment
             )
         else:
-            y, pre_activations = _forward_keeping_pre_activations(
-                layer, x, kernels, biases, 0, depth
-            )
+            ys, kept = _forward_keeping(layer, xs, kernels, biases, 0, depth)
 
-        def grad(dy):
+        def grad(*dys):
+            dys = list(dys)
             d_kernels = tf.TensorArray(
                 kernels.dtype, size=depth, element_shape=kernels.shape[1:]
             )
@@ -195,90 +314,94 @@ def _trainable_stack(layer, recompute):
                 biases.dtype, size=depth, element_shape=biases.shape[1:]
             )
             if not recompute:
-                dx, d_kernels, d_biases = _backward_layers(
-                    layer, x, pre_activations, kernels, 0, dy, d_kernels, d_biases
+                dxs, d_kernels, d_biases = _backward_layers(
+                    layer, xs, kept, kernels, 0, dys, d_kernels, d_biases
                 )
-                return dx, d_kernels.stack(), d_biases.stack()
+                return (*dxs, d_kernels.stack(), d_biases.stack())
 
-            def segment_body(j, dy, d_kernels, d_biases):
+            def segment_body(j, dys, d_kernels, d_biases):
                 start = j * segment
                 stop = tf.minimum(start + segment, depth)
-                segment_input = starts.read(j)
-                _, segment_pre_activations = _forward_keeping_pre_activations(
-                    layer, segment_input, kernels, biases, start, stop
+                segment_inputs = [ta.read(j) for ta in starts]
+                _, segment_kept = _forward_keeping(
+                    layer, segment_inputs, kernels, biases, start, stop
                 )
                 return (
                     j - 1,
                     *_backward_layers(
                         layer,
-                        segment_input,
-                        segment_pre_activations,
+                        segment_inputs,
+                        segment_kept,
                         kernels,
                         start,
-                        dy,
+                        dys,
                         d_kernels,
                         d_biases,
                     ),
                 )
 
-            _, dx, d_kernels, d_biases = tf.while_loop(
+            _, dxs, d_kernels, d_biases = tf.while_loop(
                 lambda j, *_: j >= 0,
                 segment_body,
-                (starts.size() - 1, dy, d_kernels, d_biases),
+                (starts[0].size() - 1, dys, d_kernels, d_biases),
                 parallel_iterations=1,
             )
-            return dx, d_kernels.stack(), d_biases.stack()
+            return (*dxs, d_kernels.stack(), d_biases.stack())
 
-        return y, grad
+        return ys, grad
 
     return stack
 
 
-def _forward_keeping_segment_inputs(layer, x, kernels, biases, segment):
+def _forward_keeping_segment_inputs(layer, xs, kernels, biases, segment):
     """The forward loop, keeping the input of every `segment`-th layer."""
     depth = tf.shape(kernels)[0]
     count = (depth + segment - 1) // segment
-    starts = tf.TensorArray(x.dtype, size=count, element_shape=x.shape)
 
-    def body(j, x, starts):
-        starts = starts.write(j, x)
+    def body(j, xs, starts):
+        starts = [ta.write(j, x) for ta, x in zip(starts, xs)]
         stop = tf.minimum((j + 1) * segment, depth)
-        return j + 1, _forward(layer, x, kernels, biases, j * segment, stop), starts
+        return j + 1, _forward(layer, xs, kernels, biases, j * segment, stop), starts
 
-    _, y, starts = tf.while_loop(
-        lambda j, *_: j < count, body, (0, x, starts), parallel_iterations=1
+    _, ys, starts = tf.while_loop(
+        lambda j, *_: j < count,
+        body,
+        (0, xs, _tensor_arrays(xs, count)),
+        parallel_iterations=1,
     )
-    return starts, y
+    return starts, ys
 
 
-def _backward_layers(
-    layer, x, pre_activations, kernels, offset, dy, d_kernels, d_biases
-):
-    """Backpropagates `dy` through the layers whose pre-activations are given.
+def _backward_layers(layer, xs, kept, kernels, offset, dys, d_kernels, d_biases):
+    """Backpropagates `dys` through the layers whose kept tensors are given.
 
-    `x` is the input of the first of them, layer `offset` of the stack. Each
-    pre-activation is read once, then carried to the next (earlier) layer.
+    `xs` are the input shards of the first of them, layer `offset` of the
+    stack. Iterations may overlap: one layer's filter gradient with the next
+    one's input gradient.
     """
-    size = pre_activations.size()
+    size = kept[0].size()
 
-    def body(i, z, dy, d_kernels, d_biases):
-        z_before = pre_activations.read(i - 1)
-        dx, d_kernel, d_bias = layer.backward(
-            layer.activation(z_before), z, kernels[offset + i], dy
+    def body(i, dys, d_kernels, d_biases):
+        layer_kept = [ta.read(i) for ta in kept]
+        inputs = tf.cond(
+            i > 0,
+            lambda: layer.input_of_next([ta.read(tf.maximum(i - 1, 0)) for ta in kept]),
+            lambda: xs,
+        )
+        dxs, d_kernel, d_bias = layer.backward(
+            inputs, layer_kept, kernels[offset + i], dys
         )
         return (
             i - 1,
-            z_before,
-            dx,
+            dxs,
             d_kernels.write(offset + i, d_kernel),
             d_biases.write(offset + i, d_bias),
         )
 
-    _, z, dy, d_kernels, d_biases = tf.while_loop(
-        lambda i, *_: i > 0,
+    _, dxs, d_kernels, d_biases = tf.while_loop(
+        lambda i, *_: i >= 0,
         body,
-        (size - 1, pre_activations.read(size - 1), dy, d_kernels, d_biases),
-        parallel_iterations=1,
+        (size - 1, dys, d_kernels, d_biases),
+        parallel_iterations=2,
     )
-    dx, d_kernel, d_bias = layer.backward(x, z, kernels[offset], dy)
-    return dx, d_kernels.write(offset, d_kernel), d_biases.write(offset, d_bias)
+    return dxs, d_kernels, d_biases

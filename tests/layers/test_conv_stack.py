@@ -10,7 +10,7 @@ from keras_deepinit.initializers import initialize_stack
 from keras_deepinit.layers import ConvStack2D
 
 
-def stack_model(depth=6, padding="circular", recompute=False, seed=0):
+def stack_model(depth=6, padding="circular", recompute=False, seed=0, shards=None):
     kernel_init, bias_init = critical_initializers(
         "tanh", sigma_b2=0.05, seed=keras.random.SeedGenerator(seed)
     )
@@ -19,6 +19,7 @@ def stack_model(depth=6, padding="circular", recompute=False, seed=0):
         depth,
         padding=padding,
         recompute=recompute,
+        shards=shards,
         kernel_initializer=kernel_init,
         bias_initializer=bias_init,
         name="stack",
@@ -58,10 +59,19 @@ def sequential_twin(model, padding):
     return twin
 
 
-@pytest.mark.parametrize("padding", ["circular", "zero"])
-@pytest.mark.parametrize("recompute", [False, True])
-def test_training_step_matches_the_layer_by_layer_network(padding, recompute):
-    model = stack_model(padding=padding, recompute=recompute)
+@pytest.mark.parametrize(
+    "padding, recompute, shards",
+    [
+        ("circular", False, None),
+        ("zero", False, None),
+        ("circular", True, None),
+        ("zero", True, None),
+        ("circular", False, 2),
+        ("zero", True, 3),
+    ],
+)
+def test_training_step_matches_the_layer_by_layer_network(padding, recompute, shards):
+    model = stack_model(padding=padding, recompute=recompute, shards=shards)
     twin = sequential_twin(model, padding)
     x = np.random.default_rng(0).normal(size=(5, 6, 6, 4)).astype("float32")
     y = np.array([0, 1, 2, 1, 0])
@@ -96,7 +106,7 @@ def test_keras_file_round_trip(tmp_path):
     original = model.get_layer("stack")
     assert isinstance(stack.kernel_initializer, DeltaOrthogonal)
     assert stack.kernel_initializer.gain == original.kernel_initializer.gain
-    for key in ("depth", "kernel_size", "activation", "padding", "recompute"):
+    for key in ("depth", "kernel_size", "activation", "padding", "recompute", "shards"):
         assert stack.get_config()[key] == original.get_config()[key]
 
 
@@ -152,6 +162,7 @@ def test_conv_orthogonal_stacks_are_drawn_per_layer():
         ({"depth": 0}, "Received: depth=0"),
         ({"depth": 3, "kernel_size": 2.5}, "Received: kernel_size=2.5"),
         ({"depth": 3, "padding": "valid"}, "Received: padding='valid'"),
+        ({"depth": 3, "shards": 0}, "Received: shards=0"),
     ],
 )
 def test_bad_arguments(kwargs, message):

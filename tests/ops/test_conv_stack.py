@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import keras
 import tensorflow as tf
 
 from keras_deepinit.ops.conv_stack import conv_stack
@@ -33,7 +34,10 @@ def random_stack(depth, kernel_size, channels, seed=0):
 @pytest.mark.parametrize("padding", ["circular", "zero"])
 @pytest.mark.parametrize("kernel_size", [3, 2])
 @pytest.mark.parametrize("recompute", [False, True])
-def test_gradients_match_autodiff_of_the_plain_network(padding, kernel_size, recompute):
+@pytest.mark.parametrize("shards", [1, 2])
+def test_gradients_match_autodiff_of_the_plain_network(
+    padding, kernel_size, recompute, shards
+):
     x, kernels, biases = random_stack(7, kernel_size, 4)
     weights = tf.constant(np.random.default_rng(1).normal(size=(3, 5, 6, 4)))
 
@@ -46,12 +50,44 @@ def test_gradients_match_autodiff_of_the_plain_network(padding, kernel_size, rec
     expected, expected_grads = loss(lambda *args: reference(*args, tf.tanh, padding))
     value, grads = loss(
         lambda *args: conv_stack(
-            *args, "tanh", padding, training=True, recompute=recompute
+            *args, "tanh", padding, training=True, recompute=recompute, shards=shards
         )
     )
     np.testing.assert_allclose(value, expected, rtol=1e-10)
     for grad, expected_grad in zip(grads, expected_grads, strict=True):
         np.testing.assert_allclose(grad, expected_grad, rtol=1e-8, atol=1e-10)
+
+
+# relu, sigmoid: derivative read off the kept outputs; elu: kept pre-activations.
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "elu", "linear"])
+@pytest.mark.parametrize("shards", [1, 4])  # 4 > batch 3: one shard is empty
+def test_gradients_for_other_activations_and_shard_counts(activation, shards):
+    x, kernels, biases = random_stack(4, 3, 3, seed=2)
+    fn = keras.activations.get(activation)
+
+    def grads(stack):
+        with tf.GradientTape() as tape:
+            tape.watch([x, kernels, biases])
+            value = tf.reduce_sum(tf.sin(stack(x, kernels, biases)))
+        return tape.gradient(value, [x, kernels, biases])
+
+    expected = grads(lambda *args: reference(*args, fn, "circular"))
+    actual = grads(
+        lambda *args: conv_stack(*args, activation, training=True, shards=shards)
+    )
+    for grad, expected_grad in zip(actual, expected, strict=True):
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-8, atol=1e-10)
+
+
+def test_shards_split_the_batch_without_changing_the_result():
+    x, kernels, biases = random_stack(3, 3, 2)
+    expected = conv_stack(x, kernels, biases)
+    for shards in (2, 3, 5):
+        np.testing.assert_allclose(
+            conv_stack(x, kernels, biases, shards=shards), expected, rtol=1e-12
+        )
+    with pytest.raises(ValueError, match="Received: shards=0"):
+        conv_stack(x, kernels, biases, shards=0)
 
 
 def test_inference_matches_training_forward():
