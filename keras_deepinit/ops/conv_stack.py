@@ -136,9 +136,7 @@ def _split(x, shards):
 _GRADIENTS_FROM_OUTPUT = {
     keras.activations.tanh: lambda y, dy: tf.raw_ops.TanhGrad(y=y, dy=dy),
     keras.activations.sigmoid: lambda y, dy: tf.raw_ops.SigmoidGrad(y=y, dy=dy),
-    keras.activations.relu: lambda y, dy: tf.raw_ops.ReluGrad(
-        gradients=dy, features=y
-    ),
+    keras.activations.relu: lambda y, dy: tf.raw_ops.ReluGrad(gradients=dy, features=y),
     keras.activations.linear: lambda y, dy: dy,
 }
 
@@ -280,7 +278,7 @@ def _forward_keeping(layer, xs, kernels, biases, start, stop):
 
     def body(i, xs, kept):
         ys, layer_kept = layer.forward(xs, kernels[i], biases[i])
-        kept = [ta.write(i - start, k) for ta, k in zip(kept, layer_kept)]
+        kept = [ta.write(i - start, k) for ta, k in zip(kept, layer_kept, strict=True)]
         return i + 1, ys, kept
 
     _, ys, kept = tf.while_loop(
@@ -359,7 +357,7 @@ def _forward_keeping_segment_inputs(layer, xs, kernels, biases, segment):
     count = (depth + segment - 1) // segment
 
     def body(j, xs, starts):
-        starts = [ta.write(j, x) for ta, x in zip(starts, xs)]
+        starts = [ta.write(j, x) for ta, x in zip(starts, xs, strict=True)]
         stop = tf.minimum((j + 1) * segment, depth)
         return j + 1, _forward(layer, xs, kernels, biases, j * segment, stop), starts
 
