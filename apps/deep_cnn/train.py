@@ -59,6 +59,12 @@ def add_arguments(parser):
     parser.add_argument(
         "--steps", type=int, help="stop after this many training steps in all"
     )
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        help="make an epoch this many steps of the repeated training data, for "
+        "evaluations, history rows and backups every N steps",
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--optimizer", choices=runs.OPTIMIZERS, default="adam")
     parser.add_argument(
@@ -139,8 +145,15 @@ def run(args):
     )
     if args.eval_batches:
         test = test.take(args.eval_batches)
+    if args.steps_per_epoch is not None:
+        if args.steps_per_epoch < 1:
+            raise ValueError(
+                "Expected --steps-per-epoch to be a positive integer. "
+                f"Received: {args.steps_per_epoch!r}"
+            )
+        train = train.repeat()
     epochs, max_steps = runs.plan_steps(
-        int(train.cardinality()),
+        args.steps_per_epoch or int(train.cardinality()),
         epochs=args.epochs if args.epochs or args.steps else 1,
         steps=args.steps,
     )
@@ -162,6 +175,7 @@ def run(args):
     model.fit(
         train,
         epochs=epochs,
+        steps_per_epoch=args.steps_per_epoch,
         validation_data=test,
         shuffle=False,  # tf.data shuffles, reseeded every epoch
         callbacks=runs.run_callbacks(

@@ -108,3 +108,19 @@ def test_train_app_resumes_after_a_kill(data_dir, tmp_path, monkeypatch):
     train.main(args)
     model = keras.saving.load_model(tmp_path / "run" / "model.keras")
     assert int(model.optimizer.iterations) == 24
+
+
+def test_steps_per_epoch_gives_a_history_row_every_n_steps(data_dir, tmp_path):
+    train.main(
+        app_args(
+            data_dir,
+            tmp_path,
+            *("--steps", "12", "--steps-per-epoch", "5", "--eval-batches", "1"),
+            "--no-export",
+        )
+    )
+    history = runs.load_history(tmp_path / "run" / "history.json")
+    assert history["step"] == [5, 10, 12]
+    assert len(history["val_loss"]) == 3
+    with pytest.raises(ValueError, match="Received: 0"):
+        train.main(app_args(data_dir, tmp_path, "--steps-per-epoch", "0"))
