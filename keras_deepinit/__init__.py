@@ -18,6 +18,7 @@ _SUBMODULES = (
     "layers",
     "losses",
     "ops",
+    "optimizers",
     "runs",
     "theory",
 )

@@ -11,6 +11,8 @@ import os
 import h5py
 import keras
 
+from keras_deepinit import optimizers
+
 BACKUP_DIR = "backup"
 LOGS_DIR = "logs"
 HISTORY_FILE = "history.json"
@@ -138,18 +140,21 @@ def plan_steps(batches_per_epoch, *, epochs=None, steps=None):
     return epochs, max_steps if steps is None else min(steps, max_steps)
 
 
-def make_optimizer(name, learning_rate, *, momentum=0.9):
+def make_optimizer(name, learning_rate, *, momentum=0.9, multipliers=None):
     """Returns the optimizer that `--optimizer` and `--learning-rate` name.
 
     Examples:
 
     >>> make_optimizer("sgd", 1e-3)  # SGD with momentum 0.9.
+    >>> make_optimizer("adam", 1e-3, multipliers={"body": 0.03})
 
     Args:
         name: `"sgd"` (with momentum) or `"adam"`.
         learning_rate: a positive float, or a
             `keras.optimizers.schedules.LearningRateSchedule`.
         momentum: the SGD momentum.
+        multipliers: None, or a dict from variable path prefix to a factor on
+            that group's learning rate (see `keras_deepinit.optimizers`).
     """
     if name not in OPTIMIZERS:
         raise ValueError(
@@ -163,6 +168,12 @@ def make_optimizer(name, learning_rate, *, momentum=0.9):
                 "Expected learning_rate to be a positive number or a schedule. "
                 f"Received: learning_rate={learning_rate!r}"
             )
+    if multipliers is not None:
+        if name == "sgd":
+            return optimizers.LayerwiseSGD(
+                learning_rate, multipliers=multipliers, momentum=momentum
+            )
+        return optimizers.LayerwiseAdam(learning_rate, multipliers=multipliers)
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=momentum)
     return keras.optimizers.Adam(learning_rate)

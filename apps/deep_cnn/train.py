@@ -70,7 +70,14 @@ def add_arguments(parser):
     parser.add_argument(
         "--learning-rate",
         type=float,
-        help="default: 0.03 / depth (Adam's steps must shrink with depth)",
+        default=1e-3,
+        help="learning rate of the stem and the classifier (default: 1e-3)",
+    )
+    parser.add_argument(
+        "--body-learning-rate",
+        type=float,
+        help="learning rate of the deep body (default: 0.03 / depth: a step "
+        "that moves every one of thousands of layers must be small)",
     )
     parser.add_argument(
         "--eval-batches",
@@ -158,9 +165,19 @@ def run(args):
         steps=args.steps,
     )
     model = build_deep_cnn(config)
-    learning_rate = args.learning_rate or 0.03 / config.depth
+    body_learning_rate = args.body_learning_rate or 0.03 / config.depth
+    for flag, value in (
+        ("--learning-rate", args.learning_rate),
+        ("--body-learning-rate", body_learning_rate),
+    ):
+        if not value > 0:
+            raise ValueError(f"Expected {flag} to be positive. Received: {value!r}")
     model.compile(
-        runs.make_optimizer(args.optimizer, learning_rate),
+        runs.make_optimizer(
+            args.optimizer,
+            args.learning_rate,
+            multipliers={"body": body_learning_rate / args.learning_rate},
+        ),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
