@@ -80,6 +80,12 @@ def add_arguments(parser):
         "that moves every one of thousands of layers must be small)",
     )
     parser.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=0,
+        help="raise the learning rates linearly from 0 over this many steps",
+    )
+    parser.add_argument(
         "--eval-batches",
         type=int,
         help="evaluate on this many test batches (default: the whole test set)",
@@ -172,10 +178,24 @@ def run(args):
     ):
         if not value > 0:
             raise ValueError(f"Expected {flag} to be positive. Received: {value!r}")
+    if args.warmup_steps < 0:
+        raise ValueError(
+            f"Expected --warmup-steps to be at least 0. Received: {args.warmup_steps!r}"
+        )
+    learning_rate = args.learning_rate
+    if args.warmup_steps:
+        # Linear warmup, then constant (alpha=1: no decay).
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            0.0,
+            decay_steps=1,
+            alpha=1.0,
+            warmup_target=args.learning_rate,
+            warmup_steps=args.warmup_steps,
+        )
     model.compile(
         runs.make_optimizer(
             args.optimizer,
-            args.learning_rate,
+            learning_rate,
             multipliers={"body": body_learning_rate / args.learning_rate},
         ),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -124,3 +124,23 @@ def test_steps_per_epoch_gives_a_history_row_every_n_steps(data_dir, tmp_path):
     assert len(history["val_loss"]) == 3
     with pytest.raises(ValueError, match="Received: 0"):
         train.main(app_args(data_dir, tmp_path, "--steps-per-epoch", "0"))
+
+
+def test_warmup_and_body_learning_rate(data_dir, tmp_path):
+    train.main(
+        app_args(
+            data_dir,
+            tmp_path,
+            *("--steps", "2", "--warmup-steps", "4", "--eval-batches", "1"),
+            *("--learning-rate", "0.01", "--body-learning-rate", "0.001"),
+            "--no-export",
+        )
+    )
+    optimizer = keras.saving.load_model(tmp_path / "run" / "model.keras").optimizer
+    # Two of four warmup steps taken: half the target learning rate.
+    np.testing.assert_allclose(float(optimizer.learning_rate), 0.005, rtol=1e-5)
+    assert optimizer.multiplier("body/kernel") == pytest.approx(0.1)
+    assert optimizer.multiplier("logits/kernel") == 1.0
+    for flag, value in (("--warmup-steps", "-1"), ("--body-learning-rate", "-1")):
+        with pytest.raises(ValueError, match=f"Expected {flag}.*Received: -1"):
+            train.main(app_args(data_dir, tmp_path, flag, value))
