@@ -25,7 +25,10 @@ class DeepCNNConfig:
             (variance `sigma_w2 / fan_in`) or `"glorot"` (Keras's
             GlorotNormal, zero biases; ignores the variances).
         stem_initializer: initializer of the three stem convolutions, one of
-            the same choices; None uses `initializer`.
+            the same choices; None uses `initializer`. The default is
+            `"conv_orthogonal"`: Delta-Orthogonal kernels are zero off the
+            centre tap, so a Delta-Orthogonal stem with strides 2, 2 would
+            pass on only every fourth pixel of each row and column.
         sigma_w2: weight variance; None takes the critical value for `sigma_b2`
             from `keras_deepinit.theory`.
         sigma_b2: bias variance (the paper's 10,000-layer runs: 2.01e-5).
@@ -44,7 +47,7 @@ class DeepCNNConfig:
     input_shape: tuple = (28, 28, 1)
     activation: str = "tanh"
     initializer: str = "delta_orthogonal"
-    stem_initializer: str | None = None
+    stem_initializer: str | None = "conv_orthogonal"
     sigma_w2: float | None = None
     sigma_b2: float = 2.01e-5
     padding: str = "circular"

@@ -82,8 +82,9 @@ def add_arguments(parser):
     parser.add_argument(
         "--warmup-steps",
         type=int,
-        default=0,
-        help="raise the learning rates linearly from 0 over this many steps",
+        default=100,
+        help="raise the learning rates linearly from 0 over this many steps "
+        "(default: 100)",
     )
     parser.add_argument(
         "--eval-batches",
