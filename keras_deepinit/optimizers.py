@@ -4,7 +4,9 @@ A very deep body and a shallow head want different step sizes: a step that
 moves each of thousands of layers must be small, while the classifier on top
 needs an ordinary one. `LayerwiseAdam(1e-3, multipliers={"body": 0.03})`
 scales the learning rate of every variable whose path starts with `"body"`
-(e.g. `"body/kernel"`) by 0.03 and leaves the others at 1e-3.
+(e.g. `"body/kernel"`) by 0.03 and leaves the others at 1e-3. Where several
+prefixes match, the longest wins. Both classes take their Keras parent's
+arguments plus `multipliers`, and round-trip through `get_config`.
 
 Examples:
 
@@ -16,9 +18,17 @@ import keras
 
 
 class _LearningRateMultipliers:
-    """Scales the learning rate of each variable by its group's multiplier."""
+    """Scales the learning rate of each variable by its group's multiplier.
 
-    def _set_multipliers(self, multipliers):
+    Args:
+        multipliers: dict from variable path prefix (e.g. `"body"`) to the
+            factor on that group's learning rate; the longest matching prefix
+            wins, unmatched variables get 1.
+        *args, **kwargs: the arguments of the Keras optimizer.
+    """
+
+    def __init__(self, *args, multipliers=None, **kwargs):
+        super().__init__(*args, **kwargs)
         multipliers = dict(multipliers or {})
         for prefix, value in multipliers.items():
             if not isinstance(prefix, str) or not prefix:
@@ -54,33 +64,9 @@ class _LearningRateMultipliers:
 
 @keras.saving.register_keras_serializable(package="keras_deepinit")
 class LayerwiseSGD(_LearningRateMultipliers, keras.optimizers.SGD):
-    """`keras.optimizers.SGD` with per-group learning-rate multipliers.
-
-    Args:
-        learning_rate: the base learning rate (float or schedule).
-        multipliers: dict from variable path prefix (e.g. `"body"`) to the
-            factor on that group's learning rate; the longest matching prefix
-            wins, unmatched variables get 1.
-        **kwargs: the arguments of `keras.optimizers.SGD`.
-    """
-
-    def __init__(self, learning_rate=0.01, multipliers=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self._set_multipliers(multipliers)
+    """`keras.optimizers.SGD(...)` plus `multipliers=` (see the module)."""
 
 
 @keras.saving.register_keras_serializable(package="keras_deepinit")
 class LayerwiseAdam(_LearningRateMultipliers, keras.optimizers.Adam):
-    """`keras.optimizers.Adam` with per-group learning-rate multipliers.
-
-    Args:
-        learning_rate: the base learning rate (float or schedule).
-        multipliers: dict from variable path prefix (e.g. `"body"`) to the
-            factor on that group's learning rate; the longest matching prefix
-            wins, unmatched variables get 1.
-        **kwargs: the arguments of `keras.optimizers.Adam`.
-    """
-
-    def __init__(self, learning_rate=0.001, multipliers=None, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self._set_multipliers(multipliers)
+    """`keras.optimizers.Adam(...)` plus `multipliers=` (see the module)."""
