@@ -129,6 +129,24 @@ def config_from_args(args):
     return DeepCNNConfig(**values)
 
 
+def check_args(args):
+    """Rejects bad training flags before any data is read or model built."""
+    for flag, value, low in (
+        ("--steps-per-epoch", args.steps_per_epoch, 1),
+        ("--warmup-steps", args.warmup_steps, 0),
+    ):
+        if value is not None and value < low:
+            raise ValueError(
+                f"Expected {flag} to be at least {low}. Received: {value!r}"
+            )
+    for flag, value in (
+        ("--learning-rate", args.learning_rate),
+        ("--body-learning-rate", args.body_learning_rate),
+    ):
+        if value is not None and not value > 0:
+            raise ValueError(f"Expected {flag} to be positive. Received: {value!r}")
+
+
 def run(args):
     """Trains, evaluates, saves `<run_dir>/model.keras` and exports.
 
@@ -136,6 +154,7 @@ def run(args):
         The test metrics.
     """
     start = time.perf_counter()
+    check_args(args)
     if not args.default_threads:
         try:
             ops.one_thread_per_op()
@@ -160,11 +179,6 @@ def run(args):
     if args.eval_batches:
         test = test.take(args.eval_batches)
     if args.steps_per_epoch is not None:
-        if args.steps_per_epoch < 1:
-            raise ValueError(
-                "Expected --steps-per-epoch to be a positive integer. "
-                f"Received: {args.steps_per_epoch!r}"
-            )
         train = train.repeat()
     epochs, max_steps = runs.plan_steps(
         args.steps_per_epoch or int(train.cardinality()),
@@ -173,16 +187,6 @@ def run(args):
     )
     model = build_deep_cnn(config)
     body_learning_rate = args.body_learning_rate or 0.03 / config.depth
-    for flag, value in (
-        ("--learning-rate", args.learning_rate),
-        ("--body-learning-rate", body_learning_rate),
-    ):
-        if not value > 0:
-            raise ValueError(f"Expected {flag} to be positive. Received: {value!r}")
-    if args.warmup_steps < 0:
-        raise ValueError(
-            f"Expected --warmup-steps to be at least 0. Received: {args.warmup_steps!r}"
-        )
     learning_rate = args.learning_rate
     if args.warmup_steps:
         # Linear warmup, then constant (alpha=1: no decay).

@@ -5,6 +5,7 @@ import keras
 from keras_deepinit.initializers import DeltaOrthogonal
 from keras_deepinit.initializers.stacked import initialize_stack
 from keras_deepinit.ops.conv_stack import check_padding
+from keras_deepinit.ops.conv_stack import check_shards
 from keras_deepinit.ops.conv_stack import conv_stack
 
 
@@ -73,13 +74,8 @@ class ConvStack2D(keras.layers.Layer):
                     f"Received: {name}={value!r}"
                 )
         check_padding(padding)
-        if shards is not None and (
-            isinstance(shards, bool) or not isinstance(shards, int) or shards < 1
-        ):
-            raise ValueError(
-                "Expected shards to be None or a positive integer. "
-                f"Received: shards={shards!r}"
-            )
+        if shards is not None:
+            check_shards(shards)
         self.depth = depth
         self.kernel_size = kernel_size
         self.activation = keras.activations.get(activation)

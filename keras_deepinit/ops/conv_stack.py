@@ -67,11 +67,7 @@ def conv_stack(
         The output, same shape as `x`.
     """
     check_padding(padding)
-    shards = default_shards() if shards is None else shards
-    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
-        raise ValueError(
-            f"Expected shards to be a positive integer. Received: shards={shards!r}"
-        )
+    shards = default_shards() if shards is None else check_shards(shards)
     layer = _Layer(activation, padding, kernels.shape[1:3], x.shape[1:3])
     xs = _split(x, shards)
     if training:
@@ -86,6 +82,14 @@ def check_padding(padding):
         raise ValueError(
             f"Expected padding to be one of {PADDINGS}. Received: padding={padding!r}"
         )
+
+
+def check_shards(shards):
+    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
+        raise ValueError(
+            f"Expected shards to be a positive integer. Received: shards={shards!r}"
+        )
+    return shards
 
 
 def default_shards():
