@@ -3,8 +3,7 @@
 import dataclasses
 
 from keras_deepinit.initializers import NETWORK_KINDS as INITIALIZERS
-
-PADDINGS = ("circular", "zero")
+from keras_deepinit.ops.conv_stack import PADDINGS
 
 
 @dataclasses.dataclass
