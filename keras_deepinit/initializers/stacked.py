@@ -1,8 +1,14 @@
 """Initializing a stack of kernels, `(depth, *kernel_shape)`, in one call."""
 
+import copy
+
 import keras
 
 from keras_deepinit.initializers.orthogonal_kernel import OrthogonalKernel
+from keras_deepinit.ops import inplace
+
+# Stacks of more kernels are drawn this many at a time.
+CHUNK = 1024
 
 
 def initialize_stack(initializer, depth, kernel_shape, dtype=None):
@@ -15,6 +21,11 @@ def initialize_stack(initializer, depth, kernel_shape, dtype=None):
     other initializer is called once per kernel (an int-seeded one then gives
     every layer the same kernel, as Keras's initializers do).
 
+    Stacks of more than `CHUNK` kernels are drawn `CHUNK` at a time into one
+    preallocated tensor, so that no more than one stack is ever held (the
+    draw's temporaries are per chunk); an int seed then seeds one
+    `keras.random.SeedGenerator` for all chunks, so they differ.
+
     Args:
         initializer: a Keras initializer for one kernel (name, config or object).
         depth: the number of kernels.
@@ -25,6 +36,8 @@ def initialize_stack(initializer, depth, kernel_shape, dtype=None):
         A tensor of shape `(depth, *kernel_shape)`.
     """
     initializer = keras.initializers.get(initializer)
+    if depth > CHUNK:
+        return _initialize_in_chunks(initializer, depth, kernel_shape, dtype)
     kernel_size, in_channels, out_channels = (
         tuple(kernel_shape[:-2]),
         kernel_shape[-2],
@@ -45,3 +58,17 @@ def initialize_stack(initializer, depth, kernel_shape, dtype=None):
     return keras.ops.stack(
         [initializer(tuple(kernel_shape), dtype=dtype) for _ in range(depth)]
     )
+
+
+def _initialize_in_chunks(initializer, depth, kernel_shape, dtype):
+    if isinstance(getattr(initializer, "seed", None), int):
+        initializer = copy.copy(initializer)
+        initializer.seed = keras.random.SeedGenerator(initializer.seed)
+    dtype = dtype or keras.config.floatx()
+    stack = inplace.new_buffer((depth, *kernel_shape), dtype)
+    for start in range(0, depth, CHUNK):
+        chunk = initialize_stack(
+            initializer, min(CHUNK, depth - start), kernel_shape, dtype
+        )
+        stack = inplace.write_rows(stack, start, chunk)
+    return stack

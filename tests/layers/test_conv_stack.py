@@ -7,6 +7,7 @@ from keras_deepinit.initializers import ConvOrthogonal
 from keras_deepinit.initializers import DeltaOrthogonal
 from keras_deepinit.initializers import critical_initializers
 from keras_deepinit.initializers import initialize_stack
+from keras_deepinit.initializers import stacked
 from keras_deepinit.layers import ConvStack2D
 
 
@@ -154,6 +155,29 @@ def test_variance_scaling_stacks_keep_each_kernels_variance(
 def test_conv_orthogonal_stacks_are_drawn_per_layer():
     stack = initialize_stack(ConvOrthogonal(seed=3), 3, (3, 3, 4, 4))
     assert not np.allclose(stack[0], stack[1])
+
+
+@pytest.mark.parametrize(
+    "initializer",
+    [DeltaOrthogonal(seed=5), keras.initializers.GlorotNormal(seed=5)],
+    ids=["delta_orthogonal", "glorot"],
+)
+def test_big_stacks_are_drawn_in_distinct_reproducible_chunks(initializer, monkeypatch):
+    monkeypatch.setattr(stacked, "CHUNK", 4)
+    stack = np.asarray(initialize_stack(initializer, 10, (3, 3, 4, 4)))
+    assert stack.shape == (10, 3, 3, 4, 4)
+    assert not np.allclose(stack[:4], stack[4:8])  # an int seed, yet chunks differ
+    np.testing.assert_array_equal(
+        stack, initialize_stack(initializer, 10, (3, 3, 4, 4))
+    )
+    if isinstance(initializer, DeltaOrthogonal):
+        centres = stack[:, 1, 1]
+        np.testing.assert_allclose(
+            centres @ np.swapaxes(centres, 1, 2),
+            np.broadcast_to(np.eye(4), (10, 4, 4)),
+            atol=1e-5,
+        )
+        assert np.count_nonzero(stack) == np.count_nonzero(centres)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,28 @@
+import numpy as np
+import tensorflow as tf
+
+from keras_deepinit.ops import inplace
+
+
+def test_rows_written_in_place_in_a_loop_fill_the_buffer():
+    rows = tf.reshape(tf.range(5 * 2 * 3, dtype="float32"), (5, 2, 3))
+
+    @tf.function
+    def fill():
+        def body(i, buffer):
+            return i + 1, inplace.write_rows(buffer, i, rows[i][None])
+
+        return tf.while_loop(
+            lambda i, _: i < 5, body, (0, inplace.new_buffer((5, 2, 3), "float32"))
+        )[1]
+
+    np.testing.assert_array_equal(fill(), rows)
+    np.testing.assert_array_equal(fill(), rows)  # a fresh buffer every call
+
+
+def test_write_rows_writes_a_block_at_start():
+    buffer = inplace.write_rows(
+        inplace.new_buffer((4, 2), "float32"), 0, tf.zeros((4, 2))
+    )
+    buffer = inplace.write_rows(buffer, 1, tf.ones((2, 2)))
+    np.testing.assert_array_equal(buffer, [[0, 0], [1, 1], [1, 1], [0, 0]])
