@@ -87,6 +87,12 @@ def add_arguments(parser):
         "(default: 100)",
     )
     parser.add_argument(
+        "--cosine-decay",
+        action="store_true",
+        help="after the warmup, decay the learning rates to 0 along a cosine "
+        "over the remaining steps (default: keep them constant)",
+    )
+    parser.add_argument(
         "--eval-batches",
         type=int,
         help="evaluate on this many test batches (default: the whole test set)",
@@ -188,13 +194,13 @@ def run(args):
     model = build_deep_cnn(config)
     body_learning_rate = args.body_learning_rate or 0.03 / config.depth
     learning_rate = args.learning_rate
-    if args.warmup_steps:
-        # Linear warmup, then constant (alpha=1: no decay).
+    if args.warmup_steps or args.cosine_decay:
+        # Linear warmup, then a cosine to 0 or constant (alpha=1: no decay).
         learning_rate = keras.optimizers.schedules.CosineDecay(
-            0.0,
-            decay_steps=1,
-            alpha=1.0,
-            warmup_target=args.learning_rate,
+            0.0 if args.warmup_steps else args.learning_rate,
+            decay_steps=max(max_steps - args.warmup_steps, 1),
+            alpha=0.0 if args.cosine_decay else 1.0,
+            warmup_target=args.learning_rate if args.warmup_steps else None,
             warmup_steps=args.warmup_steps,
         )
     model.compile(

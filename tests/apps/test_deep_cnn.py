@@ -126,6 +126,15 @@ def test_steps_per_epoch_gives_a_history_row_every_n_steps(data_dir, tmp_path):
         train.main(app_args(data_dir, tmp_path, "--steps-per-epoch", "0"))
 
 
+@pytest.mark.parametrize("warmup", ["0", "1"])
+def test_cosine_decay_ends_at_zero_after_the_last_step(warmup, data_dir, tmp_path):
+    args = ("--steps", "3", "--warmup-steps", warmup, "--eval-batches", "1")
+    train.main(app_args(data_dir, tmp_path, *args, "--cosine-decay", "--no-export"))
+    optimizer = keras.saving.load_model(tmp_path / "run" / "model.keras").optimizer
+    assert int(optimizer.iterations) == 3
+    assert float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)
+
+
 def test_warmup_and_body_learning_rate(data_dir, tmp_path):
     train.main(
         app_args(
