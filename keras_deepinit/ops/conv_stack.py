@@ -12,7 +12,7 @@ read off the output), or, with `recompute=True`, only every `sqrt(depth)`-th
 layer's input, recomputing the rest segment by segment. A hand-written
 backward loop computes the input and filter gradients, writing each kernel's
 gradient into its slice of one tensor, in place (`keras_deepinit.ops.inplace`):
-the stack's gradient exists once, not also as a `TensorArray` of slices.
+the stack's gradients exist once, not also as `TensorArray`s of slices.
 Autodiff through a `tf.while_loop` that gathers kernel `i` would instead add
 a dense `(depth, ...)` gradient in every iteration: quadratic in depth.
 Inference uses a plain forward loop, so the graph exports as a SavedModel.
@@ -314,14 +314,12 @@ def _trainable_stack(layer, recompute, shards):
             dys = list(dys)
             # Filled in place, one layer per backward iteration.
             d_kernels = inplace.new_buffer(tf.shape(kernels), kernels.dtype)
-            d_biases = tf.TensorArray(
-                biases.dtype, size=depth, element_shape=biases.shape[1:]
-            )
+            d_biases = inplace.new_buffer(tf.shape(biases), biases.dtype)
             if not recompute:
                 dxs, d_kernels, d_biases = _backward_layers(
                     layer, xs, kept, kernels, 0, dys, d_kernels, d_biases
                 )
-                return (*dxs, d_kernels, d_biases.stack())
+                return (*dxs, d_kernels, d_biases)
 
             def segment_body(j, dys, d_kernels, d_biases):
                 start = j * segment
@@ -350,7 +348,7 @@ def _trainable_stack(layer, recompute, shards):
                 (starts[0].size() - 1, dys, d_kernels, d_biases),
                 parallel_iterations=1,
             )
-            return (*dxs, d_kernels, d_biases.stack())
+            return (*dxs, d_kernels, d_biases)
 
         return ys, grad
 
@@ -399,7 +397,7 @@ def _backward_layers(layer, xs, kept, kernels, offset, dys, d_kernels, d_biases)
             i - 1,
             dxs,
             inplace.write_rows(d_kernels, offset + i, d_kernel[None]),
-            d_biases.write(offset + i, d_bias),
+            inplace.write_rows(d_biases, offset + i, d_bias[None]),
         )
 
     _, dxs, d_kernels, d_biases = tf.while_loop(
