@@ -281,18 +281,23 @@ def _tensor_arrays(like, size):
 
 
 def _forward_keeping(layer, xs, kernels, biases, start, stop):
-    """Runs layers `start..stop-1`, returning the outputs and what each kept."""
+    """Runs layers `start..stop-1`, returning the outputs and what each kept.
+
+    The kept tensors are written after the inputs `xs`: layer `start + i`
+    kept its at index `i + 1`, so that index `i` holds or gives its input.
+    """
 
     def body(i, xs, kept):
         ys, layer_kept = layer.forward(xs, kernels[i], biases[i])
-        kept = [ta.write(i - start, k) for ta, k in zip(kept, layer_kept, strict=True)]
+        kept = [
+            ta.write(i - start + 1, k) for ta, k in zip(kept, layer_kept, strict=True)
+        ]
         return i + 1, ys, kept
 
+    kept = _tensor_arrays(xs, stop - start + 1)
+    kept = [ta.write(0, x) for ta, x in zip(kept, xs, strict=True)]
     _, ys, kept = tf.while_loop(
-        lambda i, *_: i < stop,
-        body,
-        (start, xs, _tensor_arrays(xs, stop - start)),
-        parallel_iterations=1,
+        lambda i, *_: i < stop, body, (start, xs, kept), parallel_iterations=1
     )
     return ys, kept
 
@@ -317,7 +322,7 @@ def _trainable_stack(layer, recompute, shards):
             d_biases = inplace.new_buffer(tf.shape(biases), biases.dtype)
             if not recompute:
                 dxs, d_kernels, d_biases = _backward_layers(
-                    layer, xs, kept, kernels, 0, dys, d_kernels, d_biases
+                    layer, kept, kernels, 0, dys, d_kernels, d_biases
                 )
                 return (*dxs, d_kernels, d_biases)
 
@@ -332,7 +337,6 @@ def _trainable_stack(layer, recompute, shards):
                     j - 1,
                     *_backward_layers(
                         layer,
-                        segment_inputs,
                         segment_kept,
                         kernels,
                         start,
@@ -374,36 +378,36 @@ def _forward_keeping_segment_inputs(layer, xs, kernels, biases, segment):
     return starts, ys
 
 
-def _backward_layers(layer, xs, kept, kernels, offset, dys, d_kernels, d_biases):
+def _backward_layers(layer, kept, kernels, offset, dys, d_kernels, d_biases):
     """Backpropagates `dys` through the layers whose kept tensors are given.
 
-    `xs` are the input shards of the first of them, layer `offset` of the
+    `kept` is what `_forward_keeping` returned for layers `offset...` of the
     stack. Iterations may overlap: one layer's filter gradient with the next
     one's input gradient.
     """
-    size = kept[0].size()
+
+    def inputs(i):
+        stored = [ta.read(i) for ta in kept]
+        if layer.gradient_from_output:
+            return stored
+        # Index 0 holds the first layer's input itself, not a pre-activation.
+        return tf.cond(i > 0, lambda: layer.input_of_next(stored), lambda: stored)
 
     def body(i, dys, d_kernels, d_biases):
-        layer_kept = [ta.read(i) for ta in kept]
-        inputs = tf.cond(
-            i > 0,
-            lambda: layer.input_of_next([ta.read(tf.maximum(i - 1, 0)) for ta in kept]),
-            lambda: xs,
-        )
         dxs, d_kernel, d_bias = layer.backward(
-            inputs, layer_kept, kernels[offset + i], dys
+            inputs(i), [ta.read(i + 1) for ta in kept], kernels[offset + i], dys
         )
         return (
             i - 1,
             dxs,
-            inplace.write_rows(d_kernels, offset + i, d_kernel[None]),
-            inplace.write_rows(d_biases, offset + i, d_bias[None]),
+            inplace.write_row(d_kernels, offset + i, d_kernel),
+            inplace.write_row(d_biases, offset + i, d_bias),
         )
 
     _, dxs, d_kernels, d_biases = tf.while_loop(
         lambda i, *_: i >= 0,
         body,
-        (size - 1, dys, d_kernels, d_biases),
+        (kept[0].size() - 2, dys, d_kernels, d_biases),
         parallel_iterations=2,
     )
     return dxs, d_kernels, d_biases

@@ -23,3 +23,8 @@ def write_rows(buffer, start, rows):
     """`buffer[start:start + len(rows)] = rows`, in place; returns `buffer`."""
     index = tf.range(start, start + tf.shape(rows)[0])
     return tf.raw_ops.InplaceUpdate(x=buffer, i=index, v=rows)
+
+
+def write_row(buffer, index, row):
+    """`buffer[index] = row`, in place; returns `buffer`."""
+    return tf.raw_ops.InplaceUpdate(x=buffer, i=tf.reshape(index, [1]), v=row[None])

@@ -10,7 +10,7 @@ def test_rows_written_in_place_in_a_loop_fill_the_buffer():
     @tf.function
     def fill():
         def body(i, buffer):
-            return i + 1, inplace.write_rows(buffer, i, rows[i][None])
+            return i + 1, inplace.write_row(buffer, i, rows[i])
 
         return tf.while_loop(
             lambda i, _: i < 5, body, (0, inplace.new_buffer((5, 2, 3), "float32"))
@@ -26,3 +26,11 @@ def test_write_rows_writes_a_block_at_start():
     )
     buffer = inplace.write_rows(buffer, 1, tf.ones((2, 2)))
     np.testing.assert_array_equal(buffer, [[0, 0], [1, 1], [1, 1], [0, 0]])
+
+
+def test_write_row_overwrites_one_row_in_the_middle():
+    buffer = inplace.write_rows(
+        inplace.new_buffer((3, 2), "float32"), 0, tf.zeros((3, 2))
+    )
+    buffer = inplace.write_row(buffer, tf.constant(1), tf.constant([4.0, 5.0]))
+    np.testing.assert_array_equal(buffer, [[0, 0], [4, 5], [0, 0]])
