@@ -70,13 +70,13 @@ def add_arguments(parser):
     parser.add_argument(
         "--learning-rate",
         type=float,
-        default=1e-3,
-        help="learning rate of the stem and the classifier (default: 1e-3)",
+        default=0.01,
+        help="learning rate of the stem and the classifier (default: 0.01)",
     )
     parser.add_argument(
         "--body-learning-rate",
         type=float,
-        help="learning rate of the deep body (default: 0.03 / depth: a step "
+        help="learning rate of the deep body (default: 0.01 / depth: a step "
         "that moves every one of thousands of layers must be small)",
     )
     parser.add_argument(
@@ -88,9 +88,10 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--cosine-decay",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="after the warmup, decay the learning rates to 0 along a cosine "
-        "over the remaining steps (default: keep them constant)",
+        "by the last step (default); --no-cosine-decay keeps them constant",
     )
     parser.add_argument(
         "--eval-batches",
@@ -192,7 +193,7 @@ def run(args):
         steps=args.steps,
     )
     model = build_deep_cnn(config)
-    body_learning_rate = args.body_learning_rate or 0.03 / config.depth
+    body_learning_rate = args.body_learning_rate or 0.01 / config.depth
     learning_rate = args.learning_rate
     if args.warmup_steps or args.cosine_decay:
         # Linear warmup, then a cosine to 0 or constant (alpha=1: no decay).

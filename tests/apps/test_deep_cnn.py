@@ -127,12 +127,23 @@ def test_steps_per_epoch_gives_a_history_row_every_n_steps(data_dir, tmp_path):
 
 
 @pytest.mark.parametrize("warmup", ["0", "1"])
-def test_cosine_decay_ends_at_zero_after_the_last_step(warmup, data_dir, tmp_path):
+def test_cosine_decay_by_default_ends_at_zero_after_the_last_step(
+    warmup, data_dir, tmp_path
+):
     args = ("--steps", "3", "--warmup-steps", warmup, "--eval-batches", "1")
-    train.main(app_args(data_dir, tmp_path, *args, "--cosine-decay", "--no-export"))
+    train.main(app_args(data_dir, tmp_path, *args, "--no-export"))
     optimizer = keras.saving.load_model(tmp_path / "run" / "model.keras").optimizer
     assert int(optimizer.iterations) == 3
     assert float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_default_learning_rates_without_cosine_decay(data_dir, tmp_path):
+    args = ("--steps", "3", "--warmup-steps", "1", "--eval-batches", "1")
+    train.main(app_args(data_dir, tmp_path, *args, "--no-cosine-decay", "--no-export"))
+    optimizer = keras.saving.load_model(tmp_path / "run" / "model.keras").optimizer
+    np.testing.assert_allclose(float(optimizer.learning_rate), 0.01, rtol=1e-6)
+    # The body's rate is 0.01 / depth: a multiplier of 1 / 6 at depth 6.
+    assert optimizer.multiplier("body/kernel") == pytest.approx(1 / 6)
 
 
 def test_warmup_and_body_learning_rate(data_dir, tmp_path):
