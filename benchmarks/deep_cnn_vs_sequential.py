@@ -10,7 +10,9 @@ forward convolution FLOPs).
 
 Each model runs in its own process under each threading setting (TensorFlow's
 default, and one thread per op, in which our layer splits the batch across
-cores); the ratio compares our best with the plain model's best.
+cores); the ratio compares our best with the plain model's best. Last, it
+times the body's convolutions alone, run the way our layer runs them: the
+ceiling for the share of the peak that a loop of TensorFlow ops can reach.
 
     python benchmarks/deep_cnn_vs_sequential.py --depth 1000
 """
@@ -77,6 +79,65 @@ def worker(model_index, threading, depth, width, batch_size, steps):
     print(json.dumps([built, first, statistics.median(times)]))
 
 
+def convolutions_alone(depth, width, batch_size, steps):
+    """Times only a training step's convolutions, as our layer runs them: one
+    thread per op, the batch in one shard per core; forward convolutions in
+    one loop, then input and filter gradients in another. No bias,
+    activation or bookkeeping: the ceiling of any loop of TensorFlow ops.
+    Kernels are orthogonal at the centre tap so values neither vanish nor
+    explode."""
+    from keras_deepinit.ops.conv_stack import default_shards
+    from keras_deepinit.ops.conv_stack import one_thread_per_op
+
+    one_thread_per_op()
+    import tensorflow as tf
+
+    shards = default_shards()
+    rng = np.random.default_rng(0)
+    kernels = np.zeros((depth, 3, 3, width, width), "float32")
+    kernels[:, 1, 1] = np.linalg.qr(rng.normal(size=(depth, width, width)))[0]
+    kernels = tf.constant(kernels)
+    xs = [
+        tf.constant(rng.normal(size=(batch_size // shards, 7, 7, width)), "float32")
+        for _ in range(shards)
+    ]
+    strides, same = [1, 1, 1, 1], "SAME"
+
+    @tf.function
+    def step(xs):
+        def forward(i, xs):
+            return i + 1, [tf.nn.conv2d(x, kernels[i], 1, same) for x in xs]
+
+        def backward(i, dys, total):
+            kernel, dxs = kernels[i], []
+            for y, dy in zip(ys, dys, strict=True):
+                dxs.append(
+                    tf.raw_ops.Conv2DBackpropInput(
+                        input_sizes=tf.shape(dy), filter=kernel, out_backprop=dy,
+                        strides=strides, padding=same,
+                    )
+                )  # fmt: skip
+                total += tf.raw_ops.Conv2DBackpropFilter(
+                    input=y, filter_sizes=tf.shape(kernel), out_backprop=dy,
+                    strides=strides, padding=same,
+                )  # fmt: skip
+            return i - 1, dxs, total
+
+        ys = tf.while_loop(lambda i, _: i < depth, forward, (0, xs))[1]
+        loop = (depth - 1, ys, tf.zeros_like(kernels[0]))
+        return tf.while_loop(lambda i, *_: i >= 0, backward, loop)[2]
+
+    begin = time.perf_counter()
+    step(xs).numpy()
+    first = time.perf_counter() - begin
+    times = []
+    for _ in range(steps):
+        begin = time.perf_counter()
+        step(xs).numpy()
+        times.append(time.perf_counter() - begin)
+    print(json.dumps([0.0, first, statistics.median(times)]))
+
+
 def matmul_peak_gflops(size=4096, repeats=10):
     import tensorflow as tf
 
@@ -110,19 +171,27 @@ def main():
     args = parser.parse_args()
     sizes = (args.depth, args.width, args.batch_size, args.steps)
     if args.worker:
-        worker(int(args.worker[0]), args.worker[1], *sizes)
+        if args.worker[0] == "convolutions":
+            convolutions_alone(*sizes)
+        else:
+            worker(int(args.worker[0]), args.worker[1], *sizes)
         return
+
+    def run_worker(*worker_args):
+        command = [
+            sys.executable, __file__, "--worker", *worker_args,
+            "--depth", str(args.depth), "--width", str(args.width),
+            "--batch-size", str(args.batch_size), "--steps", str(args.steps),
+        ]  # fmt: skip
+        output = subprocess.run(command, capture_output=True, text=True, check=True)
+        return json.loads(output.stdout.splitlines()[-1])
+
     results = {}
     for threading in THREADING:
         for index, name in enumerate(MODELS):
-            command = [
-                sys.executable, __file__, "--worker", str(index), threading,
-                "--depth", str(args.depth), "--width", str(args.width),
-                "--batch-size", str(args.batch_size), "--steps", str(args.steps),
-            ]  # fmt: skip
-            output = subprocess.run(command, capture_output=True, text=True, check=True)
-            results[name, threading] = json.loads(output.stdout.splitlines()[-1])
+            results[name, threading] = run_worker(str(index), threading)
             print(f"{name}, {threading} threading: done", flush=True)
+    ceiling = run_worker("convolutions", "one-per-op")[2]
     peak = matmul_peak_gflops()
     gflop = training_gflop(args.depth, args.width, args.batch_size)
 
@@ -146,6 +215,14 @@ def main():
     }
     ours, plain = (best[name] for name in MODELS)
     print(f"throughput ratio ours / plain (best of each): {plain / ours:.2f}x")
+    body_gflop = training_gflop(args.depth, args.width, args.batch_size) - (
+        training_gflop(0, args.width, args.batch_size)
+    )
+    print(
+        f"the body's convolutions alone (one thread per op, no other op): "
+        f"{ceiling:.3f} s a step, {body_gflop / ceiling:.1f} GFLOP/s, "
+        f"{100 * body_gflop / ceiling / peak:.1f}% of peak"
+    )
 
 
 if __name__ == "__main__":
