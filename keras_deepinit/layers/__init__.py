@@ -4,3 +4,4 @@ from keras_deepinit.layers.circular_padding import CircularPadding1D
 from keras_deepinit.layers.circular_padding import CircularPadding2D
 from keras_deepinit.layers.circular_padding import CircularPadding3D
 from keras_deepinit.layers.conv_stack import ConvStack2D
+from keras_deepinit.layers.skip_init import SkipInitScalar
