@@ -124,6 +124,26 @@ def add_theory_commands(commands):
     )
     phase.set_defaults(handler=run_theory_phase_diagram)
 
+    paths = theory_commands.add_parser(
+        "residual-paths",
+        help="share of a normalized residual network's output variance carried "
+        "by paths through at most k residual branches, and its PNG",
+    )
+    paths.add_argument(
+        "--depths", type=int, nargs="+", default=[100, 1000, 10000],
+        help="numbers of residual blocks (default: %(default)s)",
+    )  # fmt: skip
+    paths.add_argument(
+        "--input-variance", type=float, default=1.0, help="(default: %(default)s)"
+    )
+    paths.add_argument(
+        "--max-branches", type=int, default=15, help="k (default: %(default)s)"
+    )
+    paths.add_argument(
+        "--out", default="residual_paths.png", help="(default: %(default)s)"
+    )
+    paths.set_defaults(handler=run_theory_residual_paths)
+
 
 def add_diagnose_commands(commands):
     diagnose = commands.add_parser(
@@ -228,6 +248,23 @@ def run_theory_phase_diagram(args):
         activation=args.activation, sigma_b2=args.sigma_b2, out=args.out
     )
     print(f"Wrote the phase diagram to {out}")
+
+
+def run_theory_residual_paths(args):
+    from keras_deepinit import theory
+
+    for depth in args.depths:
+        share = theory.path_variance_shares(
+            depth, args.input_variance, args.max_branches
+        ).sum()
+        print(
+            f"{depth:,} blocks: {100 * share:.1f}% of the output variance through "
+            f"at most {args.max_branches} branches"
+        )
+    out = theory.plot_path_variance_shares(
+        args.depths, args.input_variance, max(40, args.max_branches), args.out
+    )
+    print(f"Wrote the plot to {out}")
 
 
 def run_diagnose_isometry(args):

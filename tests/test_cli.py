@@ -18,6 +18,7 @@ COMMANDS = [
     ["theory", "critical"],
     ["theory", "analyze"],
     ["theory", "phase-diagram"],
+    ["theory", "residual-paths"],
     ["diagnose"],
     ["diagnose", "isometry"],
     ["train"],
@@ -181,6 +182,14 @@ def test_theory_phase_diagram_writes_a_png(tmp_path, capsys):
     cli.main(["theory", "phase-diagram", "--out", str(out)])
     assert matplotlib.image.imread(out).shape[0] > 300
     assert str(out) in capsys.readouterr().out
+
+
+def test_theory_residual_paths_prints_shares_and_plots(tmp_path, capsys):
+    out = tmp_path / "paths.png"
+    cli.main(["theory", "residual-paths", "--depths", "10000", "--out", str(out)])
+    assert matplotlib.image.imread(out).shape[0] > 300
+    printed = capsys.readouterr().out
+    assert "10,000 blocks: 98.5% of the output variance through at most 15" in printed
 
 
 def test_diagnose_isometry_prints_and_plots(tmp_path, capsys):

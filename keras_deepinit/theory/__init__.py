@@ -3,7 +3,8 @@
 Length and correlation maps with their fixed points, the order-to-chaos
 critical line, depth scales, dynamical-isometry predictions for the
 input-output Jacobian, and the depth-versus-`sigma_w2` phase diagram (Xiao et
-al., 2018; Schoenholz et al., 2017; Pennington et al., 2017).
+al., 2018; Schoenholz et al., 2017; Pennington et al., 2017); the path view of
+normalized residual networks (De & Smith, 2020).
 """
 
 from keras_deepinit.theory.activations import ACTIVATIONS
@@ -31,3 +32,6 @@ from keras_deepinit.theory.phase_diagram import phase_diagram
 from keras_deepinit.theory.phase_diagram import plot_phase_diagram
 from keras_deepinit.theory.quadrature import bivariate_expectation
 from keras_deepinit.theory.quadrature import gaussian_expectation
+from keras_deepinit.theory.residual_paths import path_variance_shares
+from keras_deepinit.theory.residual_paths import plot_path_variance_shares
+from keras_deepinit.theory.residual_paths import residual_stream_variance
