@@ -4,4 +4,5 @@ from keras_deepinit.layers.circular_padding import CircularPadding1D
 from keras_deepinit.layers.circular_padding import CircularPadding2D
 from keras_deepinit.layers.circular_padding import CircularPadding3D
 from keras_deepinit.layers.conv_stack import ConvStack2D
-from keras_deepinit.layers.skip_init import SkipInitScalar
+from keras_deepinit.layers.scalars import ScalarBias
+from keras_deepinit.layers.scalars import SkipInitScalar

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_deepinit.layers import ScalarBias
 from keras_deepinit.layers import SkipInitScalar
-from keras_deepinit.layers import skip_init
+from keras_deepinit.layers import scalars
 
 
 def residual_model(alpha):
@@ -68,14 +69,26 @@ def test_save_and_load(tmp_path):
     assert SkipInitScalar.from_config(config).initial_value == 0.3
 
 
+def test_scalar_bias_adds_its_value_and_round_trips(tmp_path):
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, ScalarBias(0.5, name="shift")(inputs))
+    np.testing.assert_allclose(model(np.ones((1, 3))), [[1.5, 1.5, 1.5]])
+    model.get_layer("shift").scalar.assign(-2.0)
+    model.save(tmp_path / "bias.keras")
+    loaded = keras.saving.load_model(tmp_path / "bias.keras")
+    np.testing.assert_allclose(loaded(np.ones((1, 3))), [[-1.0, -1.0, -1.0]])
+    assert [w.path for w in loaded.trainable_weights] == ["shift/bias"]
+
+
+@pytest.mark.parametrize("layer_class", [SkipInitScalar, ScalarBias])
 @pytest.mark.parametrize("value", ["0", None, True, [0.0]])
-def test_rejects_a_non_number(value):
+def test_rejects_a_non_number(layer_class, value):
     with pytest.raises(ValueError, match=re.escape(f"initial_value={value!r}")):
-        SkipInitScalar(value)
+        layer_class(value)
 
 
 def test_docstring_examples():
     result = doctest.testmod(
-        skip_init, extraglobs={"np": np, "keras": keras}, verbose=False
+        scalars, extraglobs={"np": np, "keras": keras}, verbose=False
     )
     assert result.attempted and not result.failed
