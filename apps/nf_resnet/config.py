@@ -1,0 +1,78 @@
+"""Configuration of a CIFAR-style pre-activation Wide-ResNet."""
+
+import dataclasses
+
+NORMALIZATIONS = ("batchnorm", "skipinit", "fixup", "none")
+
+
+@dataclasses.dataclass
+class NFResNetConfig:
+    """A Wide-ResNet-n-k (Zagoruyko & Komodakis, 2016), pre-activation.
+
+    A 3x3 convolution to 16 channels, then three stages of `(depth - 4) / 6`
+    residual blocks of widths `16 k`, `32 k`, `64 k` (strides 1, 2, 2), each
+    block two 3x3 convolutions; a final activation, global average pooling
+    and a dense classifier.
+
+    Args:
+        depth: `n`, with `(n - 4)` divisible by 6 (WRN-16-4: 16).
+        width_factor: `k`.
+        normalization: `"batchnorm"` (BN before each activation);
+            `"skipinit"` (no normalization, a learnable scalar `alpha`
+            at the end of each branch, initially `alpha_init`); `"none"` (the
+            same network with `alpha` fixed at 1, which De & Smith show
+            cannot train deep); `"fixup"` (Zhang et al., 2019: scalar biases
+            before each convolution and activation, a scalar multiplier,
+            the last convolution of each branch zero-initialized and the
+            first scaled by `1 / sqrt(number of blocks)`).
+        alpha_init: SkipInit's initial `alpha`: 0 (the paper's) or at most
+            `1 / sqrt(number of blocks)`.
+        conv_bias: biases in the convolutions (the paper's SkipInit networks
+            keep them; batch normalization makes them redundant).
+        dropout: dropout rate between a block's two convolutions (0: none).
+        num_classes: classifier outputs.
+        input_shape: `(height, width, channels)` of the images.
+        seed: seed of the initial weights.
+    """
+
+    depth: int = 16
+    width_factor: int = 4
+    normalization: str = "skipinit"
+    alpha_init: float = 0.0
+    conv_bias: bool = True
+    dropout: float = 0.0
+    num_classes: int = 10
+    input_shape: tuple = (32, 32, 3)
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("depth", "width_factor", "num_classes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"Expected {name} to be a positive integer. "
+                    f"Received: {name}={value!r}"
+                )
+        if self.depth < 10 or (self.depth - 4) % 6:
+            raise ValueError(
+                "Expected depth to be 6 N + 4 with N >= 1 blocks per stage "
+                f"(10, 16, 22, 28, ...). Received: depth={self.depth!r}"
+            )
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(
+                f"Expected normalization to be one of {NORMALIZATIONS}. "
+                f"Received: normalization={self.normalization!r}"
+            )
+        if not 0 <= self.dropout < 1:
+            raise ValueError(
+                f"Expected dropout in [0, 1). Received: dropout={self.dropout!r}"
+            )
+        self.input_shape = tuple(self.input_shape)
+
+    @property
+    def blocks_per_stage(self):
+        return (self.depth - 4) // 6
+
+    @property
+    def num_blocks(self):
+        return 3 * self.blocks_per_stage

@@ -1,0 +1,10 @@
+"""Named configurations of the Wide-ResNet, as plain dicts."""
+
+PRESETS = {
+    f"wrn_16_4_{normalization}": {
+        "depth": 16,
+        "width_factor": 4,
+        "normalization": normalization,
+    }
+    for normalization in ("batchnorm", "skipinit", "fixup", "none")
+}
