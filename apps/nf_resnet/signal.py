@@ -50,12 +50,13 @@ def stream_variances(normalization, num_blocks, images, width=16, alpha=None, se
     alpha = 1 / np.sqrt(num_blocks) if alpha is None else alpha
     options = _BlockOptions(normalization, alpha, num_blocks)
     seed = keras.random.SeedGenerator(seed)
+    he = keras.initializers.HeNormal(seed=seed)
     stem = keras.Sequential(
         [
             keras.Input(images.shape[1:]),
-            keras.layers.Conv2D(width, 3, 2, "same", kernel_initializer="he_normal"),
+            keras.layers.Conv2D(width, 3, 2, "same", kernel_initializer=he),
             keras.layers.ReLU(),
-            keras.layers.Conv2D(width, 3, 2, "same", kernel_initializer="he_normal"),
+            keras.layers.Conv2D(width, 3, 2, "same", kernel_initializer=he),
         ]
     )
     x = stem(images)
