@@ -1,0 +1,195 @@
+"""What the training apps share: flags, data, learning-rate schedule, and
+fit, save, evaluate and export."""
+
+import argparse
+import dataclasses
+import json
+import os
+import time
+
+import keras
+
+from keras_deepinit import data
+from keras_deepinit import export
+from keras_deepinit import runs
+
+
+def add_arguments(parser, datasets):
+    """The flags of every training app; the first of `datasets` is the default."""
+    parser.add_argument("--dataset", choices=datasets, default=datasets[0])
+    parser.add_argument("--epochs", type=int, help="default: 1 unless --steps is given")
+    parser.add_argument(
+        "--steps", type=int, help="stop after this many training steps in all"
+    )
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        help="make an epoch this many steps of the repeated training data, for "
+        "evaluations, history rows and backups every N steps",
+    )
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--optimizer", choices=runs.OPTIMIZERS, default="adam")
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=0.01,
+        help="learning rate (default: 0.01)",
+    )
+    parser.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=100,
+        help="raise the learning rates linearly from 0 over this many steps "
+        "(default: 100)",
+    )
+    parser.add_argument(
+        "--cosine-decay",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the warmup, decay the learning rates to 0 along a cosine "
+        "by the last step (default); --no-cosine-decay keeps them constant",
+    )
+    parser.add_argument(
+        "--eval-batches",
+        type=int,
+        help="evaluate on this many test batches (default: the whole test set)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--data-dir", help="folder of official archives (see `data info`)"
+    )
+    parser.add_argument(
+        "--run-dir",
+        help="checkpoints, logs and history (default: runs/<app>/<run name>)",
+    )
+    parser.add_argument(
+        "--save-every-steps",
+        type=int,
+        help="also back up every N steps (default: each epoch)",
+    )
+    parser.add_argument("--export-dir", default="exported_models")
+    parser.add_argument(
+        "--no-export", action="store_true", help="skip the SavedModel export"
+    )
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1)
+
+
+def check_args(args):
+    """Rejects bad training flags before any data is read or model built."""
+    for flag, value, low in (
+        ("--steps-per-epoch", args.steps_per_epoch, 1),
+        ("--warmup-steps", args.warmup_steps, 0),
+    ):
+        if value is not None and value < low:
+            raise ValueError(
+                f"Expected {flag} to be at least {low}. Received: {value!r}"
+            )
+    if not args.learning_rate > 0:
+        raise ValueError(
+            f"Expected --learning-rate to be positive. Received: {args.learning_rate!r}"
+        )
+
+
+def load_data(args):
+    """The training and test sets and the run's plan.
+
+    Returns:
+        `(train, test, epochs, max_steps)`.
+    """
+    keras.utils.set_random_seed(args.seed)
+    train = data.load(
+        args.dataset,
+        "train",
+        data_dir=args.data_dir,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        drop_remainder=True,
+    )
+    test = data.load(
+        args.dataset, "test", data_dir=args.data_dir, batch_size=args.batch_size
+    )
+    if args.eval_batches:
+        test = test.take(args.eval_batches)
+    if args.steps_per_epoch is not None:
+        train = train.repeat()
+    epochs, max_steps = runs.plan_steps(
+        args.steps_per_epoch or int(train.cardinality()),
+        epochs=args.epochs if args.epochs or args.steps else 1,
+        steps=args.steps,
+    )
+    return train, test, epochs, max_steps
+
+
+def learning_rate(args, max_steps):
+    """`--learning-rate` with the linear warmup and the cosine decay."""
+    if not (args.warmup_steps or args.cosine_decay):
+        return args.learning_rate
+    # Linear warmup, then a cosine to 0 or constant (alpha=1: no decay).
+    return keras.optimizers.schedules.CosineDecay(
+        0.0 if args.warmup_steps else args.learning_rate,
+        decay_steps=max(max_steps - args.warmup_steps, 1),
+        alpha=0.0 if args.cosine_decay else 1.0,
+        warmup_target=args.learning_rate if args.warmup_steps else None,
+        warmup_steps=args.warmup_steps,
+    )
+
+
+def fit_and_export(model, args, config, run_dir, plan, export_name, start):
+    """Fits a compiled model, saves `<run_dir>/model.keras`, evaluates and exports.
+
+    Args:
+        model: the compiled model.
+        args: the parsed flags.
+        config: the model's config dataclass, recorded with the run.
+        run_dir: the run folder (backups, logs, history, model).
+        plan: `(train, test, epochs, max_steps)` from `load_data`.
+        export_name: the SavedModel's name under `--export-dir`.
+        start: `time.perf_counter()` when the app started.
+
+    Returns:
+        The test metrics.
+    """
+    train, test, epochs, max_steps = plan
+    os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, "config.json"), "w") as file:
+        options = {k: v for k, v in vars(args).items() if not callable(v)}
+        json.dump(
+            {"config": dataclasses.asdict(config), "options": options}, file, indent=2
+        )
+    print(f"Built {model.name} in {time.perf_counter() - start:.1f} s; "
+          f"run folder {run_dir}")  # fmt: skip
+    model.fit(
+        train,
+        epochs=epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        validation_data=test,
+        shuffle=False,  # tf.data shuffles, reseeded every epoch
+        callbacks=runs.run_callbacks(
+            run_dir,
+            max_steps=max_steps,
+            save_every_steps=args.save_every_steps,
+            extra=[keras.callbacks.TerminateOnNaN()],
+        ),
+        verbose=args.verbose,
+    )
+    model.save(os.path.join(run_dir, "model.keras"))
+    metrics = model.evaluate(test, return_dict=True, verbose=0)
+    print(
+        f"Test accuracy {metrics['accuracy']:.4f}, loss {metrics['loss']:.4f} after "
+        f"{int(model.optimizer.iterations)} steps; "
+        f"{time.perf_counter() - start:.0f} s in all"
+    )
+    if not args.no_export:
+        path = export.export_model(
+            model,
+            export_name,
+            base_dir=args.export_dir,
+            metadata={
+                "config": dataclasses.asdict(config),
+                "metrics": metrics,
+                "dataset": args.dataset,
+                "steps": int(model.optimizer.iterations),
+            },
+        )
+        print(f"Exported the SavedModel to {path}")
+    return metrics
