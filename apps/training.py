@@ -4,6 +4,7 @@ fit, save, evaluate and export."""
 import argparse
 import dataclasses
 import json
+import math
 import os
 import time
 
@@ -137,6 +138,9 @@ def learning_rate(args, max_steps):
 def fit_and_export(model, args, config, run_dir, plan, export_name, start):
     """Fits a compiled model, saves `<run_dir>/model.keras`, evaluates and exports.
 
+    `TerminateOnNaN` stops a diverging run; its model is saved but not
+    exported.
+
     Args:
         model: the compiled model.
         args: the parsed flags.
@@ -179,7 +183,12 @@ def fit_and_export(model, args, config, run_dir, plan, export_name, start):
         f"{int(model.optimizer.iterations)} steps; "
         f"{time.perf_counter() - start:.0f} s in all"
     )
-    if not args.no_export:
+    if not math.isfinite(metrics["loss"]):
+        print(
+            "The loss diverged (NaN or infinite) by step "
+            f"{int(model.optimizer.iterations)}: the model is not exported."
+        )
+    elif not args.no_export:
         path = export.export_model(
             model,
             export_name,

@@ -65,14 +65,19 @@ def build_parser():
 
 
 # App name on the command line -> module with `main(argv)`, imported on use.
-APPS = {"deep-cnn": "keras_deepinit.apps.deep_cnn.train"}
+APPS = {
+    "deep-cnn": "keras_deepinit.apps.deep_cnn.train",
+    "nf-resnet": "keras_deepinit.apps.nf_resnet.train",
+}
 
 
 def add_train_commands(commands):
     train = commands.add_parser("train", help="train one of the apps' models")
     apps = train.add_subparsers(dest="app", required=True, metavar="APP")
     helps = {
-        "deep-cnn": "the vanilla deep CNN of Xiao et al. (2018), up to 10,000+ layers"
+        "deep-cnn": "the vanilla deep CNN of Xiao et al. (2018), up to 10,000+ layers",
+        "nf-resnet": "a Wide-ResNet with batchnorm, SkipInit, Fixup or no "
+        "normalization (De & Smith, 2020)",
     }
     for name, module in APPS.items():
         # The app parses its own arguments (and --help): see main().

@@ -1,0 +1,95 @@
+"""Trains a Wide-ResNet with or without normalization:
+`keras-deepinit train nf-resnet --normalization skipinit ...`."""
+
+import argparse
+import os
+import time
+
+import keras
+
+from keras_deepinit import data
+from keras_deepinit import runs
+from keras_deepinit.apps import training
+from keras_deepinit.apps.nf_resnet.config import NORMALIZATIONS
+from keras_deepinit.apps.nf_resnet.config import NFResNetConfig
+from keras_deepinit.apps.nf_resnet.model import build_wide_resnet
+from keras_deepinit.apps.nf_resnet.presets import PRESETS
+
+DATASETS = ("cifar10", "mnist")
+# Model options: the argument name, then its NFResNetConfig field.
+MODEL_OPTIONS = {
+    "depth": int,
+    "width_factor": int,
+    "normalization": str,
+    "alpha_init": float,
+    "dropout": float,
+}
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), help="a named configuration"
+    )
+    training.add_arguments(parser, DATASETS)
+    for name, kind in MODEL_OPTIONS.items():
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=kind,
+            choices=NORMALIZATIONS if name == "normalization" else None,
+            help=f"default: the preset's, else {getattr(NFResNetConfig, name)}",
+        )
+    parser.add_argument(
+        "--conv-bias",
+        action=argparse.BooleanOptionalAction,
+        help="biases in the convolutions (default: the preset's, else True)",
+    )
+
+
+def config_from_args(args):
+    values = dict(PRESETS.get(args.preset, {}))
+    for name in (*MODEL_OPTIONS, "conv_bias"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    spec = data.get_spec(args.dataset)
+    values.update(
+        input_shape=spec.image_shape, num_classes=spec.num_classes, seed=args.seed
+    )
+    return NFResNetConfig(**values)
+
+
+def run(args):
+    """Trains, evaluates, saves `<run_dir>/model.keras` and exports.
+
+    A run whose loss becomes NaN (a residual network without normalization
+    can diverge) stops there, says so, and is not exported.
+
+    Returns:
+        The test metrics.
+    """
+    start = time.perf_counter()
+    training.check_args(args)
+    config = config_from_args(args)
+    run_dir = args.run_dir or os.path.join(
+        "runs",
+        "nf_resnet",
+        f"{args.dataset}_wrn_{config.depth}_{config.width_factor}_"
+        f"{config.normalization}",
+    )
+    plan = training.load_data(args)
+    model = build_wide_resnet(config)
+    model.compile(
+        runs.make_optimizer(args.optimizer, training.learning_rate(args, plan[3])),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return training.fit_and_export(
+        model, args, config, run_dir, plan, f"nf_resnet_{args.dataset}", start
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="keras-deepinit train nf-resnet", description=__doc__.splitlines()[0]
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
