@@ -91,6 +91,32 @@ def check_args(args):
         )
 
 
+def config_values(args, presets, names):
+    """A model config's fields: the `--preset`'s, overridden by the flags in
+    `names` that were given, with the data set's shapes and `--seed`."""
+    values = dict(presets.get(args.preset, {}))
+    for name in names:
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    spec = data.get_spec(args.dataset)
+    values.update(
+        input_shape=spec.image_shape, num_classes=spec.num_classes, seed=args.seed
+    )
+    return values
+
+
+def compile_classifier(model, args, max_steps, multipliers=None):
+    """Compiles with `--optimizer`, the learning-rate schedule, cross-entropy
+    on logits and accuracy; `multipliers` scale the rate per variable path."""
+    model.compile(
+        runs.make_optimizer(
+            args.optimizer, learning_rate(args, max_steps), multipliers=multipliers
+        ),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+
+
 def load_data(args):
     """The training and test sets and the run's plan.
 

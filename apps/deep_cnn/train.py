@@ -4,11 +4,7 @@ import argparse
 import os
 import time
 
-import keras
-
-from keras_deepinit import data
 from keras_deepinit import ops
-from keras_deepinit import runs
 from keras_deepinit.apps import training
 from keras_deepinit.apps.deep_cnn.config import INITIALIZERS
 from keras_deepinit.apps.deep_cnn.config import PADDINGS
@@ -69,14 +65,8 @@ def add_arguments(parser):
 
 
 def config_from_args(args):
-    values = dict(PRESETS.get(args.preset, {}))
-    for name in MODEL_OPTIONS:
-        if getattr(args, name) is not None:
-            values[name] = getattr(args, name)
+    values = training.config_values(args, PRESETS, MODEL_OPTIONS)
     values["recompute"] = args.recompute or values.get("recompute", False)
-    values["input_shape"] = data.get_spec(args.dataset).image_shape
-    values["num_classes"] = data.get_spec(args.dataset).num_classes
-    values["seed"] = args.seed
     return DeepCNNConfig(**values)
 
 
@@ -110,14 +100,11 @@ def run(args):
     plan = training.load_data(args)
     model = build_deep_cnn(config)
     body_learning_rate = args.body_learning_rate or 0.01 / config.depth
-    model.compile(
-        runs.make_optimizer(
-            args.optimizer,
-            training.learning_rate(args, max_steps=plan[3]),
-            multipliers={"body": body_learning_rate / args.learning_rate},
-        ),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+    training.compile_classifier(
+        model,
+        args,
+        max_steps=plan[3],
+        multipliers={"body": body_learning_rate / args.learning_rate},
     )
     return training.fit_and_export(
         model, args, config, run_dir, plan, f"deep_cnn_{args.dataset}", start

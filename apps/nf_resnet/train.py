@@ -5,10 +5,6 @@ import argparse
 import os
 import time
 
-import keras
-
-from keras_deepinit import data
-from keras_deepinit import runs
 from keras_deepinit.apps import training
 from keras_deepinit.apps.nf_resnet.config import NORMALIZATIONS
 from keras_deepinit.apps.nf_resnet.config import NFResNetConfig
@@ -46,15 +42,8 @@ def add_arguments(parser):
 
 
 def config_from_args(args):
-    values = dict(PRESETS.get(args.preset, {}))
-    for name in (*MODEL_OPTIONS, "conv_bias"):
-        if getattr(args, name) is not None:
-            values[name] = getattr(args, name)
-    spec = data.get_spec(args.dataset)
-    values.update(
-        input_shape=spec.image_shape, num_classes=spec.num_classes, seed=args.seed
-    )
-    return NFResNetConfig(**values)
+    names = (*MODEL_OPTIONS, "conv_bias")
+    return NFResNetConfig(**training.config_values(args, PRESETS, names))
 
 
 def run(args):
@@ -77,11 +66,7 @@ def run(args):
     )
     plan = training.load_data(args)
     model = build_wide_resnet(config)
-    model.compile(
-        runs.make_optimizer(args.optimizer, training.learning_rate(args, plan[3])),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
+    training.compile_classifier(model, args, max_steps=plan[3])
     return training.fit_and_export(
         model, args, config, run_dir, plan, f"nf_resnet_{args.dataset}", start
     )

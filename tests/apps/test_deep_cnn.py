@@ -95,7 +95,7 @@ def test_train_app_resumes_after_a_kill(data_dir, tmp_path, monkeypatch):
         kwargs["extra"] = [*kwargs.get("extra", ()), Kill()]
         return real_run_callbacks(*args, **kwargs)
 
-    monkeypatch.setattr(train.runs, "run_callbacks", with_kill)
+    monkeypatch.setattr(runs, "run_callbacks", with_kill)
     args = app_args(
         data_dir, tmp_path, "--steps", "24", "--save-every-steps", "5", "--no-export"
     )
@@ -104,7 +104,7 @@ def test_train_app_resumes_after_a_kill(data_dir, tmp_path, monkeypatch):
     backup = runs.read_backup(os.path.join(tmp_path, "run", "backup"))
     assert backup["iterations"] == 10  # the last save before the kill
 
-    monkeypatch.setattr(train.runs, "run_callbacks", real_run_callbacks)
+    monkeypatch.setattr(runs, "run_callbacks", real_run_callbacks)
     train.main(args)
     model = keras.saving.load_model(tmp_path / "run" / "model.keras")
     assert int(model.optimizer.iterations) == 24
