@@ -75,6 +75,21 @@ def add_arguments(parser, datasets):
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1)
 
 
+def add_model_arguments(parser, presets, options, config_class, choices=None):
+    """`--preset` and one flag per config field in `options` (name -> type),
+    defaulting to the preset's value, else the config class's."""
+    parser.add_argument(
+        "--preset", choices=sorted(presets), help="a named configuration"
+    )
+    for name, kind in options.items():
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=kind,
+            choices=(choices or {}).get(name),
+            help=f"default: the preset's, else {getattr(config_class, name)}",
+        )
+
+
 def check_args(args):
     """Rejects bad training flags before any data is read or model built."""
     for flag, value, low in (

@@ -28,22 +28,18 @@ MODEL_OPTIONS = {
 
 
 def add_arguments(parser):
-    parser.add_argument(
-        "--preset", choices=sorted(PRESETS), help="a named configuration"
-    )
     training.add_arguments(parser, DATASETS)
-    for name, kind in MODEL_OPTIONS.items():
-        choices = {
+    training.add_model_arguments(
+        parser,
+        PRESETS,
+        MODEL_OPTIONS,
+        DeepCNNConfig,
+        choices={
             "initializer": INITIALIZERS,
             "stem_initializer": INITIALIZERS,
             "padding": PADDINGS,
-        }.get(name)
-        parser.add_argument(
-            "--" + name.replace("_", "-"),
-            type=kind,
-            choices=choices,
-            help=f"default: the preset's, else {getattr(DeepCNNConfig, name)}",
-        )
+        },
+    )
     parser.add_argument(
         "--recompute",
         action="store_true",

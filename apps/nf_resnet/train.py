@@ -23,17 +23,14 @@ MODEL_OPTIONS = {
 
 
 def add_arguments(parser):
-    parser.add_argument(
-        "--preset", choices=sorted(PRESETS), help="a named configuration"
-    )
     training.add_arguments(parser, DATASETS)
-    for name, kind in MODEL_OPTIONS.items():
-        parser.add_argument(
-            "--" + name.replace("_", "-"),
-            type=kind,
-            choices=NORMALIZATIONS if name == "normalization" else None,
-            help=f"default: the preset's, else {getattr(NFResNetConfig, name)}",
-        )
+    training.add_model_arguments(
+        parser,
+        PRESETS,
+        MODEL_OPTIONS,
+        NFResNetConfig,
+        choices={"normalization": NORMALIZATIONS},
+    )
     parser.add_argument(
         "--conv-bias",
         action=argparse.BooleanOptionalAction,
