@@ -1,3 +1,4 @@
+import argparse
 import json
 import os
 
@@ -164,3 +165,12 @@ def test_warmup_and_body_learning_rate(data_dir, tmp_path):
     for flag, value in (("--warmup-steps", "-1"), ("--body-learning-rate", "-1")):
         with pytest.raises(ValueError, match=f"Expected {flag}.*Received: -1"):
             train.main(app_args(data_dir, tmp_path, flag, value))
+
+
+def test_flags_override_the_preset():
+    parser = argparse.ArgumentParser()
+    train.add_arguments(parser)
+    args = parser.parse_args(["--preset", "depth_1k_gaussian", "--depth", "7"])
+    config = train.config_from_args(args)
+    assert (config.depth, config.initializer, config.sigma_b2) == (7, "gaussian", 1e-4)
+    assert config.input_shape == (28, 28, 1) and config.num_classes == 10
