@@ -13,7 +13,7 @@ from keras_deepinit.apps.deep_cnn.model import build_deep_cnn
 from keras_deepinit.apps.deep_cnn.presets import PRESETS
 
 DATASETS = ("mnist", "cifar10")
-# Model options: the argument name, then its DeepCNNConfig field.
+# DeepCNNConfig fields settable by flag, with their types.
 MODEL_OPTIONS = {
     "depth": int,
     "width": int,

@@ -12,7 +12,7 @@ from keras_deepinit.apps.nf_resnet.model import build_wide_resnet
 from keras_deepinit.apps.nf_resnet.presets import PRESETS
 
 DATASETS = ("cifar10", "mnist")
-# Model options: the argument name, then its NFResNetConfig field.
+# NFResNetConfig fields settable by flag, with their types.
 MODEL_OPTIONS = {
     "depth": int,
     "width_factor": int,
