@@ -1,0 +1,123 @@
+"""A stack of identical residual blocks run as one loop (TensorFlow).
+
+`residual_stack(x, params, branch)` applies `x <- x + r_i` for
+`i = 0 .. blocks - 1`, with `r_i, stats_i = branch(x, params_i)` and every
+parameter stored as one tensor with a leading `blocks` axis. As for
+`keras_deepinit.ops.conv_stack`, the graph holds one loop whatever the depth,
+so thousands of blocks build quickly and cost grows linearly with depth.
+
+Training uses a custom gradient: the forward loop keeps each block's input
+(one activation per block), and the backward loop, block by block from the
+last, recomputes that block's branch under a `tf.GradientTape` and takes its
+gradients with respect to its input and its own slice of each parameter,
+writing them into the stack's gradient in place. Any differentiable branch
+works, batch normalization included, for one more forward pass of each
+branch. `stats_i` (e.g. batch statistics) are returned stacked and carry no
+gradient.
+"""
+
+import tensorflow as tf
+
+from keras_deepinit.ops import inplace
+
+
+def residual_stack(x, params, branch, training=False):
+    """Applies `x <- x + branch(x, block_params)[0]` once per block.
+
+    Args:
+        x: the stream's input.
+        params: dict of name -> tensor of shape `(blocks, ...)`; block `i`'s
+            branch gets the dict of the `i`-th rows.
+        branch: `branch(x, block_params) -> (residual, stats)`, `residual`
+            shaped like `x`, `stats` a list of tensors (possibly empty).
+        training: whether gradients will be taken. False runs a plain
+            forward loop, which exports as a SavedModel.
+
+    Returns:
+        `(y, stats)`: the output and the list of stacked `stats`, each
+        `(blocks, ...)`.
+    """
+    names = sorted(params)
+    tensors = [params[name] for name in names]
+    blocks = tf.shape(tensors[0])[0]
+    stats_like = _stats_like(x, names, tensors, branch)
+
+    def forward(x, tensors, keep_inputs):
+        def apply(x, i):
+            residual, stats = branch(x, {n: t[i] for n, t in zip(names, tensors)})
+            return x + residual, stats
+
+        return _forward(apply, x, blocks, stats_like, keep_inputs)
+
+    if not training:
+        y, stats, _ = forward(x, tensors, keep_inputs=False)
+        return y, [ta.stack() for ta in stats]
+
+    @tf.custom_gradient
+    def stack(x, *tensors):
+        y, stats, inputs = forward(x, tensors, keep_inputs=True)
+
+        def grad(dy, *unused_stats_grads):
+            def body(i, dy, grads):
+                block_input = inputs.read(i)
+                rows = [t[i] for t in tensors]
+                with tf.GradientTape() as tape:
+                    tape.watch([block_input, *rows])
+                    residual, _ = branch(block_input, dict(zip(names, rows)))
+                d_input, *d_rows = tape.gradient(
+                    residual,
+                    [block_input, *rows],
+                    output_gradients=dy,
+                    unconnected_gradients=tf.UnconnectedGradients.ZERO,
+                )
+                grads = [
+                    inplace.write_row(g, i, d) for g, d in zip(grads, d_rows)
+                ]
+                return i - 1, dy + d_input, grads
+
+            buffers = [inplace.new_buffer(tf.shape(t), t.dtype) for t in tensors]
+            _, dx, grads = tf.while_loop(
+                lambda i, *_: i >= 0,
+                body,
+                (blocks - 1, dy, buffers),
+                parallel_iterations=1,
+            )
+            return (dx, *grads)
+
+        return (y, *[ta.stack() for ta in stats]), grad
+
+    y, *stats = stack(x, *tensors)
+    return y, [tf.stop_gradient(s) for s in stats]
+
+
+def _stats_like(x, names, tensors, branch):
+    """The shapes and dtypes of one block's stats, traced once aside."""
+    rows = {n: tf.TensorSpec(t.shape[1:], t.dtype) for n, t in zip(names, tensors)}
+    spec = tf.TensorSpec(x.shape, x.dtype)
+    concrete = tf.function(lambda x, p: branch(x, p)[1]).get_concrete_function(
+        spec, rows
+    )
+    return tf.nest.flatten(concrete.structured_outputs)
+
+
+def _forward(apply, x, blocks, stats_like, keep_inputs):
+    """The forward loop: output, `TensorArray`s of stats, of block inputs."""
+
+    def body(i, x, stats, inputs):
+        if keep_inputs:
+            inputs = inputs.write(i, x)
+        x, block_stats = apply(x, i)
+        stats = [ta.write(i, s) for ta, s in zip(stats, block_stats, strict=True)]
+        return i + 1, x, stats, inputs
+
+    stats = [
+        tf.TensorArray(s.dtype, size=blocks, element_shape=s.shape)
+        for s in stats_like
+    ]
+    inputs = tf.TensorArray(
+        x.dtype, size=blocks if keep_inputs else 0, element_shape=x.shape
+    )
+    _, y, stats, inputs = tf.while_loop(
+        lambda i, *_: i < blocks, body, (0, x, stats, inputs), parallel_iterations=1
+    )
+    return y, stats, inputs
