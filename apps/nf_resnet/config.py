@@ -3,20 +3,32 @@
 import dataclasses
 
 NORMALIZATIONS = ("batchnorm", "skipinit", "fixup", "none")
+ARCHITECTURES = ("wide_resnet", "deep_stack")
 
 
 @dataclasses.dataclass
 class NFResNetConfig:
-    """A Wide-ResNet-n-k (Zagoruyko & Komodakis, 2016), pre-activation.
+    """A pre-activation residual network with a choice of normalization.
 
-    A 3x3 convolution to 16 channels, then three stages of `(depth - 4) / 6`
-    residual blocks of widths `16 k`, `32 k`, `64 k` (strides 1, 2, 2), each
-    block two 3x3 convolutions; a final activation, global average pooling
-    and a dense classifier.
+    `architecture="wide_resnet"`: a Wide-ResNet-n-k (Zagoruyko & Komodakis,
+    2016): a 3x3 convolution to 16 channels, then three stages of
+    `(depth - 4) / 6` residual blocks of widths `16 k`, `32 k`, `64 k`
+    (strides 1, 2, 2), each block two 3x3 convolutions; a final activation,
+    global average pooling and a dense classifier.
+
+    `architecture="deep_stack"`: for depth itself, a stem of three 3x3
+    convolutions (strides 1, 2, 2) to `width` channels (8x8 maps from
+    CIFAR-10), then `blocks` identical residual blocks in one looped layer
+    (`keras_deepinit.layers.ResidualStack2D`), a final activation, pooling
+    and a dense classifier. Thousands of blocks build in seconds.
 
     Args:
-        depth: `n`, with `(n - 4)` divisible by 6 (WRN-16-4: 16).
-        width_factor: `k`.
+        architecture: `"wide_resnet"` or `"deep_stack"`.
+        depth: `n`, with `(n - 4)` divisible by 6 (WRN-16-4: 16);
+            `"wide_resnet"` only.
+        width_factor: `k`; `"wide_resnet"` only.
+        blocks: residual blocks of the `"deep_stack"`.
+        width: channels of the `"deep_stack"`.
         normalization: `"batchnorm"` (BN before each activation);
             `"skipinit"` (no normalization, a learnable scalar `alpha`
             at the end of each branch, initially `alpha_init`); `"none"` (the
@@ -29,14 +41,18 @@ class NFResNetConfig:
             `1 / sqrt(number of blocks)`.
         conv_bias: biases in the convolutions (the paper's SkipInit networks
             keep them; batch normalization makes them redundant).
-        dropout: dropout rate between a block's two convolutions (0: none).
+        dropout: dropout rate between a block's two convolutions (0: none);
+            `"wide_resnet"` only.
         num_classes: classifier outputs.
         input_shape: `(height, width, channels)` of the images.
         seed: seed of the initial weights.
     """
 
+    architecture: str = "wide_resnet"
     depth: int = 16
     width_factor: int = 4
+    blocks: int = 1000
+    width: int = 16
     normalization: str = "skipinit"
     alpha_init: float = 0.0
     conv_bias: bool = True
@@ -46,7 +62,7 @@ class NFResNetConfig:
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("depth", "width_factor", "num_classes"):
+        for name in ("depth", "width_factor", "blocks", "width", "num_classes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(
@@ -58,6 +74,11 @@ class NFResNetConfig:
                 "Expected depth to be 6 N + 4 with N >= 1 blocks per stage "
                 f"(10, 16, 22, 28, ...). Received: depth={self.depth!r}"
             )
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"Expected architecture to be one of {ARCHITECTURES}. "
+                f"Received: architecture={self.architecture!r}"
+            )
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(
                 f"Expected normalization to be one of {NORMALIZATIONS}. "
@@ -67,7 +88,20 @@ class NFResNetConfig:
             raise ValueError(
                 f"Expected dropout in [0, 1). Received: dropout={self.dropout!r}"
             )
+        if self.architecture == "deep_stack":
+            if self.normalization == "fixup" or self.dropout:
+                raise ValueError(
+                    "The deep_stack architecture has no Fixup and no dropout; "
+                    "use architecture='wide_resnet' for them. Received: "
+                    f"normalization={self.normalization!r}, dropout={self.dropout!r}"
+                )
         self.input_shape = tuple(self.input_shape)
+
+    @property
+    def name(self):
+        if self.architecture == "deep_stack":
+            return f"resnet_{self.blocks}_blocks_{self.normalization}"
+        return f"wrn_{self.depth}_{self.width_factor}_{self.normalization}"
 
     @property
     def blocks_per_stage(self):
@@ -75,4 +109,6 @@ class NFResNetConfig:
 
     @property
     def num_blocks(self):
+        if self.architecture == "deep_stack":
+            return self.blocks
         return 3 * self.blocks_per_stage

@@ -1,7 +1,9 @@
-"""Builds a pre-activation Wide-ResNet with a choice of normalization."""
+"""Builds pre-activation residual networks with a choice of normalization:
+a Wide-ResNet, or a stem and thousands of identical blocks in one layer."""
 
 import keras
 
+from keras_deepinit.layers import ResidualStack2D
 from keras_deepinit.layers import ScalarBias
 from keras_deepinit.layers import SkipInitScalar
 
@@ -79,6 +81,42 @@ def apply_residual_block(x, filters, strides, config, seed, name):
     return keras.layers.Add(name=f"{name}_add")([shortcut, h])
 
 
+def build_model(config):
+    """The network `config.architecture` names."""
+    if config.architecture == "deep_stack":
+        return build_deep_stack(config)
+    return build_wide_resnet(config)
+
+
+def _head(x, inputs, config):
+    x = _activate(x, config, "final")
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = keras.layers.Dense(config.num_classes, name="logits")(x)
+    return keras.Model(inputs, outputs, name=config.name)
+
+
+def build_deep_stack(config):
+    """A stem to `config.width` channels at a quarter of the input's size,
+    then `config.blocks` residual blocks in one `ResidualStack2D`."""
+    seed = keras.random.SeedGenerator(config.seed)
+    inputs = keras.Input(config.input_shape, name="images")
+    x = inputs
+    for index, strides in enumerate(STAGE_STRIDES):
+        if index:
+            x = _activate(x, config, f"stem{index}")
+        he = keras.initializers.HeNormal(seed=seed)
+        x = _conv(config.width, 3, strides, config, he, f"stem_conv{index + 1}")(x)
+    x = ResidualStack2D(
+        config.blocks,
+        normalization=config.normalization,
+        alpha_init=config.alpha_init,
+        conv_bias=config.conv_bias,
+        kernel_initializer=keras.initializers.HeNormal(seed=seed),
+        name="blocks",
+    )(x)
+    return _head(x, inputs, config)
+
+
 def build_wide_resnet(config):
     """The Wide-ResNet of `config`; input `"images"`, output logits."""
     seed = keras.random.SeedGenerator(config.seed)
@@ -98,8 +136,4 @@ def build_wide_resnet(config):
                 seed,
                 name=f"stage{stage + 1}_block{block + 1}",
             )
-    x = _activate(x, config, "final")
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    outputs = keras.layers.Dense(config.num_classes, name="logits")(x)
-    name = f"wrn_{config.depth}_{config.width_factor}_{config.normalization}"
-    return keras.Model(inputs, outputs, name=name)
+    return _head(x, inputs, config)

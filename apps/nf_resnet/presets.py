@@ -8,3 +8,14 @@ PRESETS = {
     }
     for normalization in ("batchnorm", "skipinit", "fixup", "none")
 }
+
+PRESETS.update(
+    {
+        f"deep_stack_1000_{normalization}": {
+            "architecture": "deep_stack",
+            "blocks": 1000,
+            "normalization": normalization,
+        }
+        for normalization in ("batchnorm", "skipinit", "none")
+    }
+)

@@ -1,4 +1,4 @@
-"""Trains a Wide-ResNet with or without normalization:
+"""Trains a residual network with or without normalization:
 `keras-deepinit train nf-resnet --normalization skipinit ...`."""
 
 import argparse
@@ -6,16 +6,20 @@ import os
 import time
 
 from keras_deepinit.apps import training
+from keras_deepinit.apps.nf_resnet.config import ARCHITECTURES
 from keras_deepinit.apps.nf_resnet.config import NORMALIZATIONS
 from keras_deepinit.apps.nf_resnet.config import NFResNetConfig
-from keras_deepinit.apps.nf_resnet.model import build_wide_resnet
+from keras_deepinit.apps.nf_resnet.model import build_model
 from keras_deepinit.apps.nf_resnet.presets import PRESETS
 
 DATASETS = ("cifar10", "mnist")
 # NFResNetConfig fields settable by flag, with their types.
 MODEL_OPTIONS = {
+    "architecture": str,
     "depth": int,
     "width_factor": int,
+    "blocks": int,
+    "width": int,
     "normalization": str,
     "alpha_init": float,
     "dropout": float,
@@ -29,7 +33,7 @@ def add_arguments(parser):
         PRESETS,
         MODEL_OPTIONS,
         NFResNetConfig,
-        choices={"normalization": NORMALIZATIONS},
+        choices={"architecture": ARCHITECTURES, "normalization": NORMALIZATIONS},
     )
     parser.add_argument(
         "--conv-bias",
@@ -56,13 +60,10 @@ def run(args):
     training.check_args(args)
     config = config_from_args(args)
     run_dir = args.run_dir or os.path.join(
-        "runs",
-        "nf_resnet",
-        f"{args.dataset}_wrn_{config.depth}_{config.width_factor}_"
-        f"{config.normalization}",
+        "runs", "nf_resnet", f"{args.dataset}_{config.name}"
     )
     plan = training.load_data(args)
-    model = build_wide_resnet(config)
+    model = build_model(config)
     training.compile_classifier(model, args, max_steps=plan[3])
     return training.fit_and_export(
         model, args, config, run_dir, plan, f"nf_resnet_{args.dataset}", start

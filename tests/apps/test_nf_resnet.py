@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from keras_deepinit.apps.nf_resnet import PRESETS
 from keras_deepinit.apps.nf_resnet import NFResNetConfig
+from keras_deepinit.apps.nf_resnet import build_model
 from keras_deepinit.apps.nf_resnet import build_wide_resnet
 
 NORMALIZATIONS = ("batchnorm", "skipinit", "fixup", "none")
@@ -87,9 +88,25 @@ def test_save_and_load(normalization, tmp_path):
 
 
 def test_presets_build():
-    assert set(PRESETS) == {f"wrn_16_4_{n}" for n in NORMALIZATIONS}
-    for values in PRESETS.values():
-        assert NFResNetConfig(**values).num_blocks == 6
+    wide = {f"wrn_16_4_{n}" for n in NORMALIZATIONS}
+    deep = {f"deep_stack_1000_{n}" for n in ("batchnorm", "skipinit", "none")}
+    assert set(PRESETS) == wide | deep
+    for name, values in PRESETS.items():
+        assert NFResNetConfig(**values).num_blocks == (6 if name in wide else 1000)
+
+
+@pytest.mark.parametrize("normalization", ["batchnorm", "skipinit", "none"])
+def test_deep_stack_is_a_small_graph_at_any_depth(normalization):
+    config = NFResNetConfig(
+        architecture="deep_stack", blocks=2000, normalization=normalization
+    )
+    model = build_model(config)
+    assert model.name == f"resnet_2000_blocks_{normalization}"
+    assert len(model.layers) < 20
+    stack = model.get_layer("blocks")
+    assert stack.kernel1.shape == (2000, 3, 3, 16, 16)
+    assert stack.input.shape[1:] == (8, 8, 16)  # 32x32 images to 8x8 maps
+    assert model(images(2)).shape == (2, 10)
 
 
 @pytest.mark.parametrize(
@@ -99,3 +116,23 @@ def test_presets_build():
 def test_bad_config(field, value):
     with pytest.raises(ValueError, match=f"Received: {field}={value!r}"):
         NFResNetConfig(**{field: value})
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"architecture": "densenet"}, "Received: architecture='densenet'"),
+        ({"architecture": "deep_stack", "blocks": 0}, "Received: blocks=0"),
+        (
+            {"architecture": "deep_stack", "normalization": "fixup"},
+            "no Fixup and no dropout.*normalization='fixup'",
+        ),
+        (
+            {"architecture": "deep_stack", "dropout": 0.1},
+            "no Fixup and no dropout.*dropout=0.1",
+        ),
+    ],
+)
+def test_bad_deep_stack_config(values, message):
+    with pytest.raises(ValueError, match=message):
+        NFResNetConfig(**values)

@@ -42,3 +42,22 @@ def test_divergence_is_reported_not_exported(data_dir, tmp_path, capsys):
     assert "The loss diverged" in capsys.readouterr().out
     assert not (tmp_path / "exported").exists()
     assert (tmp_path / "run" / "model.keras").exists()
+
+
+def test_deep_stack_trains_and_none_diverges(data_dir, tmp_path, capsys):
+    common = ("--architecture", "deep_stack", "--eval-batches", "1", "--no-export")
+    skipinit = train.main(
+        app_args(data_dir, tmp_path / "skipinit", *common, "--blocks", "30")
+        + ["--steps", "4", "--normalization", "skipinit"]
+    )
+    assert np.isfinite(skipinit["loss"])
+    model = keras.saving.load_model(tmp_path / "skipinit" / "run" / "model.keras")
+    assert np.any(model.get_layer("blocks").alpha.numpy() != 0.0)  # trained
+    # alpha = 1 without normalization: the stream's variance doubles per
+    # block, past float32's range long before 300 blocks.
+    none = train.main(
+        app_args(data_dir, tmp_path / "none", *common, "--blocks", "300")
+        + ["--steps", "4", "--normalization", "none"]
+    )
+    assert not np.isfinite(none["loss"])
+    assert "The loss diverged" in capsys.readouterr().out
