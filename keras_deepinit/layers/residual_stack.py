@@ -111,7 +111,9 @@ class ResidualStack2D(keras.layers.Layer):
                     self,
                     f"bias{index}",
                     self.add_weight(
-                        name=f"bias{index}", shape=(blocks, channels), initializer="zeros"
+                        name=f"bias{index}",
+                        shape=(blocks, channels),
+                        initializer="zeros",
                     ),
                 )
         if self.normalization == "batchnorm":

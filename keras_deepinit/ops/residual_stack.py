@@ -44,7 +44,9 @@ def residual_stack(x, params, branch, training=False):
 
     def forward(x, tensors, keep_inputs):
         def apply(x, i):
-            residual, stats = branch(x, {n: t[i] for n, t in zip(names, tensors)})
+            residual, stats = branch(
+                x, {n: t[i] for n, t in zip(names, tensors, strict=False)}
+            )
             return x + residual, stats
 
         return _forward(apply, x, blocks, stats_like, keep_inputs)
@@ -63,7 +65,9 @@ def residual_stack(x, params, branch, training=False):
                 rows = [t[i] for t in tensors]
                 with tf.GradientTape() as tape:
                     tape.watch([block_input, *rows])
-                    residual, _ = branch(block_input, dict(zip(names, rows)))
+                    residual, _ = branch(
+                        block_input, dict(zip(names, rows, strict=False))
+                    )
                 d_input, *d_rows = tape.gradient(
                     residual,
                     [block_input, *rows],
@@ -71,7 +75,8 @@ def residual_stack(x, params, branch, training=False):
                     unconnected_gradients=tf.UnconnectedGradients.ZERO,
                 )
                 grads = [
-                    inplace.write_row(g, i, d) for g, d in zip(grads, d_rows)
+                    inplace.write_row(g, i, d)
+                    for g, d in zip(grads, d_rows, strict=False)
                 ]
                 return i - 1, dy + d_input, grads
 
@@ -92,7 +97,10 @@ def residual_stack(x, params, branch, training=False):
 
 def _stats_like(x, names, tensors, branch):
     """The shapes and dtypes of one block's stats, traced once aside."""
-    rows = {n: tf.TensorSpec(t.shape[1:], t.dtype) for n, t in zip(names, tensors)}
+    rows = {
+        n: tf.TensorSpec(t.shape[1:], t.dtype)
+        for n, t in zip(names, tensors, strict=False)
+    }
     spec = tf.TensorSpec(x.shape, x.dtype)
     concrete = tf.function(lambda x, p: branch(x, p)[1]).get_concrete_function(
         spec, rows
@@ -111,8 +119,7 @@ def _forward(apply, x, blocks, stats_like, keep_inputs):
         return i + 1, x, stats, inputs
 
     stats = [
-        tf.TensorArray(s.dtype, size=blocks, element_shape=s.shape)
-        for s in stats_like
+        tf.TensorArray(s.dtype, size=blocks, element_shape=s.shape) for s in stats_like
     ]
     inputs = tf.TensorArray(
         x.dtype, size=blocks if keep_inputs else 0, element_shape=x.shape

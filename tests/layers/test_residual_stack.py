@@ -119,12 +119,15 @@ def test_training_matches_the_layer_by_layer_network(
     stack = model.get_layer("stack")
     pairs = stack_weights_as_twin_weights(stack, options, twin)
     initial = stack_weights_as_twin_weights(
-        stack_model(normalization, alpha_init=alpha_init, conv_bias=conv_bias)
-        .get_layer("stack"),
+        stack_model(
+            normalization, alpha_init=alpha_init, conv_bias=conv_bias
+        ).get_layer("stack"),
         options,
         twin,
     )
-    assert any(not np.allclose(a, b) for (a, _), (b, _) in zip(pairs, initial))
+    assert any(
+        not np.allclose(a, b) for (a, _), (b, _) in zip(pairs, initial, strict=False)
+    )
     for ours, theirs in pairs:
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
     # Inference (moving statistics for batch normalization) agrees too.
