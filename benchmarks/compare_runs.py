@@ -1,7 +1,8 @@
 """Plots the test curves of several training runs side by side.
 
 Reads each run folder's `history.json` (written by the training apps) and
-draws test loss and accuracy against training steps, one curve per run.
+draws test loss and accuracy (or the `--metrics` named) against training
+steps, one curve per run.
 
     python benchmarks/compare_runs.py runs/a runs/b --labels A B --out cmp.png
 """
@@ -16,11 +17,24 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from keras_deepinit import runs  # noqa: E402
 
+METRIC_NAMES = {
+    "loss": "training loss (epoch mean)",
+    "accuracy": "training accuracy (epoch mean)",
+    "val_loss": "test loss",
+    "val_accuracy": "test accuracy",
+}
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dirs", nargs="+")
     parser.add_argument("--labels", nargs="+", help="default: the folder names")
+    parser.add_argument(
+        "--metrics",
+        nargs="+",
+        choices=sorted(METRIC_NAMES),
+        default=["val_loss", "val_accuracy"],
+    )
     parser.add_argument("--title")
     parser.add_argument("--out", default="runs.png")
     args = parser.parse_args()
@@ -32,15 +46,19 @@ def main():
             f"Expected one label per run folder ({len(args.run_dirs)}). "
             f"Received: {len(labels)} labels"
         )
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    count = len(args.metrics)
+    figure, axes = plt.subplots(1, count, figsize=(5 * count, 4), squeeze=False)
+    axes = axes[0]
     for run_dir, label in zip(args.run_dirs, labels, strict=True):
         history = runs.load_history(os.path.join(run_dir, "history.json"))
-        for axis, metric in zip(axes, ("val_loss", "val_accuracy"), strict=True):
+        for axis, metric in zip(axes, args.metrics, strict=True):
             axis.plot(history["step"], history[metric], "o-", label=label)
-    for axis, name in zip(axes, ("test loss", "test accuracy"), strict=True):
-        axis.set(xlabel="training step", ylabel=name)
+    for axis, metric in zip(axes, args.metrics, strict=True):
+        axis.set(xlabel="training step", ylabel=METRIC_NAMES[metric])
+        if metric.endswith("loss"):
+            axis.set_yscale("log")
         axis.grid(alpha=0.3)
-    axes[1].legend()
+    axes[-1].legend()
     if args.title:
         figure.suptitle(args.title)
     figure.tight_layout()
