@@ -11,3 +11,4 @@ from keras_deepinit.ops.orthogonal import delta_orthogonal_kernels
 from keras_deepinit.ops.orthogonal import kernel_center
 from keras_deepinit.ops.orthogonal import random_orthogonal
 from keras_deepinit.ops.orthogonal import symmetric_projections
+from keras_deepinit.ops.own import orthogonalize
