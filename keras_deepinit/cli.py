@@ -68,6 +68,7 @@ def build_parser():
 APPS = {
     "deep-cnn": "keras_deepinit.apps.deep_cnn.train",
     "nf-resnet": "keras_deepinit.apps.nf_resnet.train",
+    "own": "keras_deepinit.apps.own.train",
 }
 
 
@@ -78,6 +79,8 @@ def add_train_commands(commands):
         "deep-cnn": "the vanilla deep CNN of Xiao et al. (2018), up to 10,000+ layers",
         "nf-resnet": "a Wide-ResNet with batchnorm, SkipInit, Fixup or no "
         "normalization (De & Smith, 2020)",
+        "own": "an MLP or a small CNN with Orthogonal Weight Normalization layers "
+        "or plain ones (Huang et al., 2018)",
     }
     for name, module in APPS.items():
         # The app parses its own arguments (and --help): see main().

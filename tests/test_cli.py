@@ -24,6 +24,7 @@ COMMANDS = [
     ["train"],
     ["train", "deep-cnn"],
     ["train", "nf-resnet"],
+    ["train", "own"],
 ]
 
 
