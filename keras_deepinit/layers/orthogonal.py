@@ -4,6 +4,7 @@ import math
 import numbers
 
 import keras
+import tensorflow as tf
 
 from keras_deepinit.ops.own import METHODS
 from keras_deepinit.ops.own import orthogonalize
@@ -11,7 +12,15 @@ from keras_deepinit.ops.own import resolve_group_size
 
 
 class _OrthogonalLayer(keras.layers.Layer):
-    """Holds the free weight `v`, in the Keras kernel shape, and its `W`."""
+    """Holds the free weight `v`, in the Keras kernel shape, and its `W`.
+
+    Training computes `W` from `v` on every call (gradients flow through the
+    orthogonalization) and caches it in the non-trainable weight `kernel`,
+    with the `v` it came from in `kernel_source`. Inference uses the cached
+    `kernel` directly, recomputing it only when `v` differs from its source
+    (after an optimizer step, or `v.assign`): one comparison per call, no
+    eigendecomposition. Saved models and SavedModel exports carry the cache.
+    """
 
     def __init__(
         self,
@@ -66,6 +75,20 @@ class _OrthogonalLayer(keras.layers.Layer):
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
         )
+        # The cache of W. A NaN source differs from any v: the first
+        # inference call computes W.
+        for name, initializer in (("kernel", "zeros"), ("kernel_source", _nan)):
+            setattr(
+                self,
+                name,
+                self.add_weight(
+                    name=name,
+                    shape=kernel_shape,
+                    initializer=initializer,
+                    trainable=False,
+                    aggregation="only_first_replica",
+                ),
+            )
         self.scale = None
         if self.learnable_scale:
             self.scale = self.add_weight(
@@ -97,11 +120,23 @@ class _OrthogonalLayer(keras.layers.Layer):
         )
         return keras.ops.reshape(keras.ops.transpose(w), shape)
 
-    def _kernel(self):
-        kernel = self.orthogonal_kernel()
+    def _kernel(self, training):
+        if training:
+            kernel = self._refresh_cache()
+        else:
+            stale = keras.ops.any(keras.ops.not_equal(self.v, self.kernel_source))
+            kernel = tf.cond(
+                stale, self._refresh_cache, lambda: tf.identity(self.kernel)
+            )
         if self.scale is not None:
             kernel = kernel * self.scale
         return keras.ops.cast(kernel, self.compute_dtype)
+
+    def _refresh_cache(self):
+        kernel = self.orthogonal_kernel()
+        self.kernel.assign(keras.ops.stop_gradient(kernel))
+        self.kernel_source.assign(self.v)
+        return kernel
 
     def _finish(self, outputs, bias_shape):
         if self.bias is not None:
@@ -185,8 +220,9 @@ class OrthogonalDense(_OrthogonalLayer):
         self._build_weights((input_dim, self.units))
         self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
 
-    def call(self, inputs):
-        return self._finish(keras.ops.matmul(inputs, self._kernel()), (self.units,))
+    def call(self, inputs, training=None):
+        kernel = self._kernel(training)
+        return self._finish(keras.ops.matmul(inputs, kernel), (self.units,))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
@@ -252,10 +288,10 @@ class _OrthogonalConv(_OrthogonalLayer):
     def filters(self):
         return self.units
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         outputs = keras.ops.conv(
             inputs,
-            self._kernel(),
+            self._kernel(training),
             strides=self.strides,
             padding=self.padding,
             data_format=self.data_format,
@@ -383,6 +419,10 @@ def _tuple(name, value, rank):
             f"Received: {name}={value!r}"
         )
     return tuple(int(x) for x in values)
+
+
+def _nan(shape, dtype=None):
+    return keras.ops.full(shape, float("nan"), dtype=dtype)
 
 
 def _check_positive_int(name, value):

@@ -26,7 +26,7 @@ def max_error(kernel, group_size):
 
 def randomize(layer, seed=0):
     rng = np.random.default_rng(seed)
-    for weight in layer.weights:
+    for weight in layer.trainable_weights:
         weight.assign(rng.normal(size=weight.shape).astype("float32"))
 
 
@@ -39,7 +39,7 @@ def test_dense_computes_x_times_w_transposed_plus_bias(kwargs):
     layer(x)
     randomize(layer)
     kernel = keras.ops.convert_to_numpy(layer.orthogonal_kernel())
-    assert kernel.shape == (10, 6) and [w.name for w in layer.weights] == [
+    assert kernel.shape == (10, 6) and [w.name for w in layer.trainable_weights] == [
         "v",
         *(["scale"] if kwargs else []),
         "bias",
@@ -190,3 +190,34 @@ def test_channels_first_output_shape_and_weights():
     assert layer.compute_output_shape((None, 3, 9, 10)) == (None, 8, 4, 4)
     layer.build((None, 3, 9, 10))
     assert tuple(layer.v.shape) == (3, 3, 3, 8)
+
+
+def test_inference_reads_the_cached_kernel_until_v_changes():
+    layer = OrthogonalDense(3, use_bias=False, epsilon=0.0)
+    x = np.random.default_rng(7).normal(size=(4, 6)).astype("float32")
+    y = keras.ops.convert_to_numpy(layer(x))  # first call: computes and caches W
+    w = keras.ops.convert_to_numpy(layer.orthogonal_kernel())
+    np.testing.assert_allclose(y, x @ w, atol=1e-5)
+    np.testing.assert_allclose(layer.kernel, w, atol=1e-6)
+    np.testing.assert_array_equal(layer.kernel_source, layer.v)
+    # While v is unchanged, inference uses the cache as it is, no recomputation.
+    layer.kernel.assign(2 * w)
+    np.testing.assert_allclose(layer(x), x @ (2 * w), atol=1e-5)
+    # A changed v (as after an optimizer step) refreshes the cache.
+    layer.v.assign(layer.v + np.random.default_rng(8).normal(size=(6, 3)))
+    w_new = keras.ops.convert_to_numpy(layer.orthogonal_kernel())
+    assert not np.allclose(w_new, w, atol=1e-3)
+    np.testing.assert_allclose(layer(x), x @ w_new, atol=1e-5)
+    np.testing.assert_allclose(layer.kernel, w_new, atol=1e-6)
+
+
+def test_training_calls_refresh_the_cache_and_differentiate_through_w():
+    layer = OrthogonalDense(3, use_bias=False)
+    x = np.random.default_rng(9).normal(size=(4, 6)).astype("float32")
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x, training=True) ** 2)
+    gradient = tape.gradient(loss, layer.v)
+    # The gradient reaches v through the orthogonalization.
+    assert float(tf.reduce_max(tf.abs(gradient))) > 1e-4
+    np.testing.assert_array_equal(layer.kernel_source, layer.v)
+    np.testing.assert_allclose(layer.kernel, layer.orthogonal_kernel(), atol=1e-6)
