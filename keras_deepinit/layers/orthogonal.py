@@ -6,7 +6,9 @@ import numbers
 import keras
 import tensorflow as tf
 
+from keras_deepinit.ops.orthogonal import check_positive_int
 from keras_deepinit.ops.own import METHODS
+from keras_deepinit.ops.own import check_epsilon
 from keras_deepinit.ops.own import orthogonalize
 from keras_deepinit.ops.own import resolve_group_size
 
@@ -39,18 +41,10 @@ class _OrthogonalLayer(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _check_positive_int(self._units_name, units)
+        self.units = check_positive_int(self._units_name, units)
         if group_size is not None:
-            _check_positive_int("group_size", group_size)
-        if (
-            isinstance(epsilon, bool)
-            or not isinstance(epsilon, numbers.Real)
-            or not 0 <= epsilon < math.inf
-        ):
-            raise ValueError(
-                "Expected epsilon to be a finite float >= 0. "
-                f"Received: epsilon={epsilon!r}"
-            )
+            check_positive_int("group_size", group_size)
+        epsilon = check_epsilon(epsilon)
         if method not in METHODS:
             raise ValueError(
                 f"Expected method to be one of {METHODS}. Received: method={method!r}"
@@ -60,7 +54,7 @@ class _OrthogonalLayer(keras.layers.Layer):
         self.group_size = group_size
         self.epsilon = float(epsilon)
         self.method = method
-        self.iterations = _check_positive_int("iterations", iterations)
+        self.iterations = check_positive_int("iterations", iterations)
         self.learnable_scale = bool(learnable_scale)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
@@ -423,11 +417,3 @@ def _tuple(name, value, rank):
 
 def _nan(shape, dtype=None):
     return keras.ops.full(shape, float("nan"), dtype=dtype)
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(
-            f"Expected {name} to be a positive int. Received: {name}={value!r}"
-        )
-    return int(value)

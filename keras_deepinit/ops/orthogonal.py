@@ -79,8 +79,8 @@ def random_orthogonal(num, rows, cols, seed=None, dtype=None):
         Tensor of shape `(num, rows, cols)` (without `num` for `num=None`).
     """
     batch = _batch_shape(num)
-    rows = _check_positive_int("rows", rows)
-    cols = _check_positive_int("cols", cols)
+    rows = check_positive_int("rows", rows)
+    cols = check_positive_int("cols", cols)
     dtype, compute_dtype = _dtypes(dtype)
     tall, wide = max(rows, cols), min(rows, cols)
     noise = keras.random.normal((*batch, tall, wide), seed=seed, dtype=compute_dtype)
@@ -114,7 +114,7 @@ def symmetric_projections(num, size, seed=None, dtype=None):
         Tensor of shape `(num, size, size)` (without `num` for `num=None`).
     """
     batch = _batch_shape(num)
-    size = _check_positive_int("size", size)
+    size = check_positive_int("size", size)
     dtype, compute_dtype = _dtypes(dtype)
     noise = keras.random.normal(
         (*batch, size, size + 1), seed=seed, dtype=compute_dtype
@@ -225,7 +225,7 @@ def conv_orthogonal_kernels(
 
     - [Xiao et al., 2018](https://arxiv.org/abs/1806.05393)
     """
-    size = 1 if num is None else _check_positive_int("num", num)
+    size = 1 if num is None else check_positive_int("num", num)
     kernel_size = _check_kernel_size(kernel_size)
     _check_channels("conv_orthogonal_kernels", in_channels, out_channels)
     gain = _check_gain(gain)
@@ -358,10 +358,10 @@ def _dtypes(dtype):
 
 def _batch_shape(num):
     """`(num,)`, or `()` for `num=None`: one sample without a leading axis."""
-    return () if num is None else (_check_positive_int("num", num),)
+    return () if num is None else (check_positive_int("num", num),)
 
 
-def _check_positive_int(name, value):
+def check_positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(
             f"Expected `{name}` to be a positive int. Received: {name}={value!r}"
@@ -386,8 +386,8 @@ def _check_kernel_size(kernel_size):
 
 
 def _check_channels(owner, in_channels, out_channels):
-    in_channels = _check_positive_int("in_channels", in_channels)
-    out_channels = _check_positive_int("out_channels", out_channels)
+    in_channels = check_positive_int("in_channels", in_channels)
+    out_channels = check_positive_int("out_channels", out_channels)
     if in_channels > out_channels:
         raise ValueError(
             f"`{owner}` needs in_channels <= out_channels: an in x out matrix "

@@ -12,6 +12,8 @@ import numbers
 import keras
 import numpy as np
 
+from keras_deepinit.ops.orthogonal import check_positive_int
+
 METHODS = ("eig", "newton")
 
 
@@ -89,12 +91,12 @@ def orthogonalize(v, group_size=None, epsilon=1e-5, method="eig", iterations=5):
         )
     rows, cols = v.shape
     group_size = resolve_group_size(rows, cols, group_size)
-    epsilon = _check_epsilon(epsilon)
+    epsilon = check_epsilon(epsilon)
     if method not in METHODS:
         raise ValueError(
             f"Expected method to be one of {METHODS}. Received: method={method!r}"
         )
-    iterations = _check_positive_int("iterations", iterations)
+    iterations = check_positive_int("iterations", iterations)
 
     dtype = keras.backend.standardize_dtype(v.dtype)
     if "float" not in dtype:
@@ -200,7 +202,7 @@ def _newton_inverse_sqrt(cov, eye, iterations):
     return z / keras.ops.sqrt(norm)
 
 
-def _check_epsilon(epsilon):
+def check_epsilon(epsilon):
     if (
         isinstance(epsilon, bool)
         or not isinstance(epsilon, numbers.Real)
@@ -210,11 +212,3 @@ def _check_epsilon(epsilon):
             f"Expected epsilon to be a finite float >= 0. Received: epsilon={epsilon!r}"
         )
     return float(epsilon)
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(
-            f"Expected {name} to be a positive int. Received: {name}={value!r}"
-        )
-    return int(value)
