@@ -59,21 +59,17 @@ def hsic(x, y, kernel="gaussian", sigma=5.0, y_kernel=None):
         sigma: Gaussian bandwidth (see `kernel_matrix`).
         y_kernel: kernel of `y`; None: `kernel`.
     """
-    _check_pairs(x, y)
-    k_x = _centred(kernel_matrix(x, kernel, sigma))
-    k_y = _centred(kernel_matrix(y, y_kernel or kernel, sigma))
+    k_x, k_y = _centred_kernels(x, y, kernel, sigma, y_kernel)
     m = keras.ops.cast(keras.ops.shape(k_x)[0], k_x.dtype)
-    # tr(A B) = sum(A * B^T); centring both sides: tr(H K_X H H K_Y H).
-    return keras.ops.sum(k_x * keras.ops.transpose(k_y)) / (m - 1.0) ** 2
+    return _trace_of_product(k_x, k_y) / (m - 1.0) ** 2
 
 
 def normalized_hsic(x, y, kernel="gaussian", sigma=5.0, y_kernel=None):
     """The CKA-style ratio `HSIC(x, y) / sqrt(HSIC(x, x) HSIC(y, y))`, in [0, 1]."""
-    x_kernel, y_kernel = kernel, y_kernel or kernel
-    xy = hsic(x, y, x_kernel, sigma, y_kernel)
-    xx = hsic(x, x, x_kernel, sigma)
-    yy = hsic(y, y, y_kernel, sigma)
-    return xy / keras.ops.sqrt(xx * yy)
+    k_x, k_y = _centred_kernels(x, y, kernel, sigma, y_kernel)
+    # The (m - 1)^-2 factors cancel.
+    xx, yy = _trace_of_product(k_x, k_x), _trace_of_product(k_y, k_y)
+    return _trace_of_product(k_x, k_y) / keras.ops.sqrt(xx * yy)
 
 
 def hsic_cca(x, y, sigma=5.0, epsilon=1e-5, kernel="gaussian", y_kernel=None):
@@ -90,10 +86,8 @@ def hsic_cca(x, y, sigma=5.0, epsilon=1e-5, kernel="gaussian", y_kernel=None):
         kernel: kernel of `x` (and of `y` unless `y_kernel` is given).
         y_kernel: kernel of `y`; None: `kernel`.
     """
-    _check_pairs(x, y)
-    r_x = _regularized(kernel_matrix(x, kernel, sigma), epsilon)
-    r_y = _regularized(kernel_matrix(y, y_kernel or kernel, sigma), epsilon)
-    return keras.ops.sum(r_x * keras.ops.transpose(r_y))
+    k_x, k_y = _centred_kernels(x, y, kernel, sigma, y_kernel)
+    return _trace_of_product(_regularized(k_x, epsilon), _regularized(k_y, epsilon))
 
 
 def one_hot_labels(labels, num_classes, dtype="float32"):
@@ -122,24 +116,30 @@ def _check_pairs(x, y):
         )
 
 
-def _centring(k):
-    """`H = I - 11^T / m` for an `m x m` kernel matrix, and `m` as a float."""
-    m = keras.ops.shape(k)[0]
-    count = keras.ops.cast(m, k.dtype)
-    return keras.ops.eye(m, dtype=k.dtype) - 1.0 / count, count
+def _centred_kernels(x, y, kernel, sigma, y_kernel):
+    """`K_X H` and `K_Y H`: `K H` is `K` less each row's mean, no product."""
+    _check_pairs(x, y)
+    return [
+        k - keras.ops.mean(k, axis=1, keepdims=True)
+        for k in (
+            kernel_matrix(x, kernel, sigma),
+            kernel_matrix(y, y_kernel or kernel, sigma),
+        )
+    ]
 
 
-def _centred(k):
-    """`H K H`."""
-    h, _ = _centring(k)
-    return keras.ops.matmul(h, keras.ops.matmul(k, h))
+def _trace_of_product(a, b):
+    """`tr(A B) = sum(A * B^T)`. With `A = K_X H`, `B = K_Y H` it is
+    `tr(K_X H K_Y H)`."""
+    return keras.ops.sum(a * keras.ops.transpose(b))
 
 
-def _regularized(k, epsilon):
-    """`R = K H (K H + epsilon m I)^-1`."""
-    h, m = _centring(k)
-    k_c = keras.ops.matmul(k, h)
-    shifted = k_c + epsilon * m * keras.ops.eye(keras.ops.shape(k)[0], dtype=k.dtype)
+def _regularized(k_c, epsilon):
+    """`R = K_c (K_c + epsilon m I)^-1`."""
+    m = keras.ops.shape(k_c)[0]
+    shifted = k_c + epsilon * keras.ops.cast(m, k_c.dtype) * keras.ops.eye(
+        m, dtype=k_c.dtype
+    )
     # R = K_c A^-1  <=>  R^T = A^-T K_c^T.
     return keras.ops.transpose(
         keras.ops.solve(keras.ops.transpose(shifted), keras.ops.transpose(k_c))
