@@ -179,7 +179,15 @@ class ResidualStack2D(keras.layers.Layer):
                 h = h * p["alpha"]
             return h, stats
 
-        outputs, stats = residual_stack(inputs, params, branch, training=training)
+        # Batch normalization in training: the mean and variance of both
+        # normalizations of every block.
+        stats_specs = ()
+        if training and self.normalization == "batchnorm":
+            spec = tf.TensorSpec((inputs.shape[-1],), self.compute_dtype)
+            stats_specs = (spec,) * 4
+        outputs, stats = residual_stack(
+            inputs, params, branch, training=training, stats_specs=stats_specs
+        )
         if stats:
             means = tf.stack(stats[0::2], axis=1)
             variances = tf.stack(stats[1::2], axis=1)

@@ -21,7 +21,7 @@ import tensorflow as tf
 from keras_deepinit.ops import inplace
 
 
-def residual_stack(x, params, branch, training=False):
+def residual_stack(x, params, branch, training=False, stats_specs=()):
     """Applies `x <- x + branch(x, block_params)[0]` once per block.
 
     Args:
@@ -29,9 +29,10 @@ def residual_stack(x, params, branch, training=False):
         params: dict of name -> tensor of shape `(blocks, ...)`; block `i`'s
             branch gets the dict of the `i`-th rows.
         branch: `branch(x, block_params) -> (residual, stats)`, `residual`
-            shaped like `x`, `stats` a list of tensors (possibly empty).
+            shaped like `x`, `stats` a list of tensors as `stats_specs` says.
         training: whether gradients will be taken. False runs a plain
             forward loop, which exports as a SavedModel.
+        stats_specs: one `tf.TensorSpec` per tensor of a block's `stats`.
 
     Returns:
         `(y, stats)`: the output and the list of stacked `stats`, each
@@ -40,7 +41,6 @@ def residual_stack(x, params, branch, training=False):
     names = sorted(params)
     tensors = [params[name] for name in names]
     blocks = tf.shape(tensors[0])[0]
-    stats_like = _stats_like(x, names, tensors, branch)
 
     def forward(x, tensors, keep_inputs):
         def apply(x, i):
@@ -49,7 +49,7 @@ def residual_stack(x, params, branch, training=False):
             )
             return x + residual, stats
 
-        return _forward(apply, x, blocks, stats_like, keep_inputs)
+        return _forward(apply, x, blocks, stats_specs, keep_inputs)
 
     if not training:
         y, stats, _ = forward(x, tensors, keep_inputs=False)
@@ -95,20 +95,7 @@ def residual_stack(x, params, branch, training=False):
     return y, [tf.stop_gradient(s) for s in stats]
 
 
-def _stats_like(x, names, tensors, branch):
-    """The shapes and dtypes of one block's stats, traced once aside."""
-    rows = {
-        n: tf.TensorSpec(t.shape[1:], t.dtype)
-        for n, t in zip(names, tensors, strict=False)
-    }
-    spec = tf.TensorSpec(x.shape, x.dtype)
-    concrete = tf.function(lambda x, p: branch(x, p)[1]).get_concrete_function(
-        spec, rows
-    )
-    return tf.nest.flatten(concrete.structured_outputs)
-
-
-def _forward(apply, x, blocks, stats_like, keep_inputs):
+def _forward(apply, x, blocks, stats_specs, keep_inputs):
     """The forward loop: output, `TensorArray`s of stats, of block inputs."""
 
     def body(i, x, stats, inputs):
@@ -119,7 +106,7 @@ def _forward(apply, x, blocks, stats_like, keep_inputs):
         return i + 1, x, stats, inputs
 
     stats = [
-        tf.TensorArray(s.dtype, size=blocks, element_shape=s.shape) for s in stats_like
+        tf.TensorArray(s.dtype, size=blocks, element_shape=s.shape) for s in stats_specs
     ]
     inputs = tf.TensorArray(
         x.dtype, size=blocks if keep_inputs else 0, element_shape=x.shape
