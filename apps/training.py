@@ -120,6 +120,40 @@ def config_values(args, presets, names):
     return values
 
 
+def parse_args(command, description, add_arguments, argv):
+    """The flags of `keras-deepinit train <command>`, as `add_arguments` adds them."""
+    parser = argparse.ArgumentParser(
+        prog=f"keras-deepinit train {command}", description=description
+    )
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def train_classifier(args, app, config, build, run_name, start, multipliers=None):
+    """Builds `build(config)`, then compiles, fits, saves, evaluates, exports.
+
+    Args:
+        args: the parsed flags.
+        app: the app's name in paths: the run folder defaults to
+            `runs/<app>/<dataset>_<run_name>`, the export is `<app>_<dataset>`.
+        config: the model's config dataclass.
+        build: the model builder, called with `config`.
+        run_name: the run's name in its default folder.
+        start: `time.perf_counter()` when the app started.
+        multipliers: learning-rate multipliers per variable path.
+
+    Returns:
+        The test metrics.
+    """
+    run_dir = args.run_dir or os.path.join("runs", app, f"{args.dataset}_{run_name}")
+    plan = load_data(args)
+    model = build(config)
+    compile_classifier(model, args, max_steps=plan[3], multipliers=multipliers)
+    return fit_and_export(
+        model, args, config, run_dir, plan, f"{app}_{args.dataset}", start
+    )
+
+
 def compile_classifier(model, args, max_steps, multipliers=None):
     """Compiles with `--optimizer`, the learning-rate schedule, cross-entropy
     on logits and accuracy; `multipliers` scale the rate per variable path."""

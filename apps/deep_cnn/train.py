@@ -1,7 +1,5 @@
 """Trains the vanilla deep CNN: `keras-deepinit train deep-cnn ...`."""
 
-import argparse
-import os
 import time
 
 from keras_deepinit import ops
@@ -90,26 +88,18 @@ def run(args):
         except RuntimeError:
             print("TensorFlow has already started: keeping its threading.")
     config = config_from_args(args)
-    run_dir = args.run_dir or os.path.join(
-        "runs", "deep_cnn", f"{args.dataset}_{config.depth}_{config.initializer}"
-    )
-    plan = training.load_data(args)
-    model = build_deep_cnn(config)
     body_learning_rate = args.body_learning_rate or 0.01 / config.depth
-    training.compile_classifier(
-        model,
+    return training.train_classifier(
         args,
-        max_steps=plan[3],
+        "deep_cnn",
+        config,
+        build_deep_cnn,
+        f"{config.depth}_{config.initializer}",
+        start,
         multipliers={"body": body_learning_rate / args.learning_rate},
-    )
-    return training.fit_and_export(
-        model, args, config, run_dir, plan, f"deep_cnn_{args.dataset}", start
     )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="keras-deepinit train deep-cnn", description=__doc__.splitlines()[0]
-    )
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    description = __doc__.splitlines()[0]
+    return run(training.parse_args("deep-cnn", description, add_arguments, argv))

@@ -2,7 +2,6 @@
 `keras-deepinit train nf-resnet --normalization skipinit ...`."""
 
 import argparse
-import os
 import time
 
 from keras_deepinit.apps import training
@@ -59,20 +58,11 @@ def run(args):
     start = time.perf_counter()
     training.check_args(args)
     config = config_from_args(args)
-    run_dir = args.run_dir or os.path.join(
-        "runs", "nf_resnet", f"{args.dataset}_{config.name}"
-    )
-    plan = training.load_data(args)
-    model = build_model(config)
-    training.compile_classifier(model, args, max_steps=plan[3])
-    return training.fit_and_export(
-        model, args, config, run_dir, plan, f"nf_resnet_{args.dataset}", start
+    return training.train_classifier(
+        args, "nf_resnet", config, build_model, config.name, start
     )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="keras-deepinit train nf-resnet", description=__doc__.splitlines()[0]
-    )
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    description = __doc__.splitlines()[0]
+    return run(training.parse_args("nf-resnet", description, add_arguments, argv))

@@ -2,7 +2,6 @@
 `keras-deepinit train own --preset mlp_own ...`."""
 
 import argparse
-import os
 import time
 
 from keras_deepinit.apps import training
@@ -57,20 +56,11 @@ def run(args):
     start = time.perf_counter()
     training.check_args(args)
     config = config_from_args(args)
-    run_dir = args.run_dir or os.path.join(
-        "runs", "own", f"{args.dataset}_{config.name}"
-    )
-    plan = training.load_data(args)
-    model = build_own_network(config)
-    training.compile_classifier(model, args, max_steps=plan[3])
-    return training.fit_and_export(
-        model, args, config, run_dir, plan, f"own_{args.dataset}", start
+    return training.train_classifier(
+        args, "own", config, build_own_network, config.name, start
     )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="keras-deepinit train own", description=__doc__.splitlines()[0]
-    )
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    description = __doc__.splitlines()[0]
+    return run(training.parse_args("own", description, add_arguments, argv))
