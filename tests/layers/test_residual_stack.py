@@ -1,25 +1,13 @@
-import dataclasses
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_deepinit.apps.nf_resnet import NFResNetConfig
 from keras_deepinit.apps.nf_resnet.model import apply_residual_block
 from keras_deepinit.layers import ResidualStack2D
 
 SHAPE = (6, 6, 4)
-
-
-@dataclasses.dataclass
-class BlockOptions:
-    """What `apply_residual_block` reads from a config."""
-
-    normalization: str
-    alpha_init: float = 0.0
-    num_blocks: int = 3
-    conv_bias: bool = True
-    dropout: float = 0.0
 
 
 def stack_model(normalization, blocks=3, alpha_init=0.0, conv_bias=True):
@@ -103,7 +91,13 @@ def stack_weights_as_twin_weights(stack, options, twin):
 def test_training_matches_the_layer_by_layer_network(
     normalization, alpha_init, conv_bias
 ):
-    options = BlockOptions(normalization, alpha_init, conv_bias=conv_bias)
+    options = NFResNetConfig(
+        architecture="deep_stack",
+        blocks=3,
+        normalization=normalization,
+        alpha_init=alpha_init,
+        conv_bias=conv_bias,
+    )
     model = stack_model(normalization, alpha_init=alpha_init, conv_bias=conv_bias)
     twin = keras_twin(model, options)
     rng = np.random.default_rng(0)
