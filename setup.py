@@ -42,6 +42,8 @@ setup(
         # keras_deepinit.runs writes backup metadata into the weights file.
         "h5py",
         "matplotlib",
+        # The optimal matching of output units to classes (HSIC networks).
+        "scipy",
         # TF 2.21 no longer installs it, and keras-tuner warns without it.
         "tensorboard",
     ],

@@ -17,6 +17,8 @@ _SUBMODULES = (
     "initializers",
     "layers",
     "losses",
+    "metrics",
+    "models",
     "ops",
     "optimizers",
     "runs",

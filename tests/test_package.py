@@ -20,6 +20,8 @@ def test_subpackages_load_on_first_use():
         "initializers",
         "layers",
         "losses",
+        "metrics",
+        "models",
         "callbacks",
         "data",
     ):

@@ -4,6 +4,7 @@ from keras_deepinit.layers.circular_padding import CircularPadding1D
 from keras_deepinit.layers.circular_padding import CircularPadding2D
 from keras_deepinit.layers.circular_padding import CircularPadding3D
 from keras_deepinit.layers.conv_stack import ConvStack2D
+from keras_deepinit.layers.hsic import HSICBottleneck
 from keras_deepinit.layers.orthogonal import OrthogonalConv1D
 from keras_deepinit.layers.orthogonal import OrthogonalConv2D
 from keras_deepinit.layers.orthogonal import OrthogonalDense

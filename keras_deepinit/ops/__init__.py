@@ -6,6 +6,7 @@ plus the TensorFlow machinery that depth needs, each behind a plain function.
 
 from keras_deepinit.ops.conv_stack import conv_stack
 from keras_deepinit.ops.conv_stack import one_thread_per_op
+from keras_deepinit.ops.independence import dependence_kernel
 from keras_deepinit.ops.independence import hsic
 from keras_deepinit.ops.independence import hsic_cca
 from keras_deepinit.ops.independence import normalized_hsic

@@ -16,6 +16,7 @@ import math
 import keras
 
 KERNELS = ("gaussian", "linear")
+MEASURES = ("hsic", "cka", "cca")
 
 
 def kernel_matrix(x, kernel="gaussian", sigma=5.0):
@@ -59,17 +60,12 @@ def hsic(x, y, kernel="gaussian", sigma=5.0, y_kernel=None):
         sigma: Gaussian bandwidth (see `kernel_matrix`).
         y_kernel: kernel of `y`; None: `kernel`.
     """
-    k_x, k_y = _centred_kernels(x, y, kernel, sigma, y_kernel)
-    m = keras.ops.cast(keras.ops.shape(k_x)[0], k_x.dtype)
-    return _trace_of_product(k_x, k_y) / (m - 1.0) ** 2
+    return _measure(x, y, "hsic", kernel, sigma, y_kernel)
 
 
 def normalized_hsic(x, y, kernel="gaussian", sigma=5.0, y_kernel=None):
     """The CKA-style ratio `HSIC(x, y) / sqrt(HSIC(x, x) HSIC(y, y))`, in [0, 1]."""
-    k_x, k_y = _centred_kernels(x, y, kernel, sigma, y_kernel)
-    # The (m - 1)^-2 factors cancel.
-    xx, yy = _trace_of_product(k_x, k_x), _trace_of_product(k_y, k_y)
-    return _trace_of_product(k_x, k_y) / keras.ops.sqrt(xx * yy)
+    return _measure(x, y, "cka", kernel, sigma, y_kernel)
 
 
 def hsic_cca(x, y, sigma=5.0, epsilon=1e-5, kernel="gaussian", y_kernel=None):
@@ -86,8 +82,53 @@ def hsic_cca(x, y, sigma=5.0, epsilon=1e-5, kernel="gaussian", y_kernel=None):
         kernel: kernel of `x` (and of `y` unless `y_kernel` is given).
         y_kernel: kernel of `y`; None: `kernel`.
     """
-    k_x, k_y = _centred_kernels(x, y, kernel, sigma, y_kernel)
-    return _trace_of_product(_regularized(k_x, epsilon), _regularized(k_y, epsilon))
+    return _measure(x, y, "cca", kernel, sigma, y_kernel, epsilon)
+
+
+def dependence_kernel(x, measure="cca", kernel="gaussian", sigma=5.0, epsilon=1e-5):
+    """The `m x m` matrix `A_x` with `measure(x, y) = tr(A_x A_y)`.
+
+    Each measure is the trace of a product of two such matrices, one per
+    variable, so a sample's matrix can be computed once and paired with many:
+    the HSIC bottleneck pairs every block's output with the same inputs and
+    labels.
+
+    Args:
+        x: `(m, ...)` samples.
+        measure: `"hsic"`, `A = K H / (m - 1)`; `"cka"` (`normalized_hsic`),
+            `A = K H / sqrt(tr(K H K H))`; or `"cca"` (`hsic_cca`),
+            `A = K H (K H + epsilon m I)^-1`.
+        kernel: `"gaussian"` or `"linear"` (see `kernel_matrix`).
+        sigma: Gaussian bandwidth.
+        epsilon: the `"cca"` regularizer, times `m`.
+    """
+    if measure not in MEASURES:
+        raise ValueError(
+            f"Expected measure to be one of {MEASURES}. Received: measure={measure!r}"
+        )
+    k = kernel_matrix(x, kernel, sigma)
+    k_c = k - keras.ops.mean(k, axis=1, keepdims=True)  # K H, without a product
+    m = keras.ops.cast(keras.ops.shape(k_c)[0], k_c.dtype)
+    if measure == "hsic":
+        return k_c / (m - 1.0)
+    if measure == "cka":
+        return k_c / keras.ops.sqrt(trace_of_product(k_c, k_c))
+    if not epsilon > 0:
+        raise ValueError(
+            f"Expected epsilon to be positive. Received: epsilon={epsilon!r}"
+        )
+    shifted = k_c + epsilon * m * keras.ops.eye(
+        keras.ops.shape(k_c)[0], dtype=k_c.dtype
+    )
+    # R = K_c A^-1  <=>  R^T = A^-T K_c^T.
+    return keras.ops.transpose(
+        keras.ops.solve(keras.ops.transpose(shifted), keras.ops.transpose(k_c))
+    )
+
+
+def trace_of_product(a, b):
+    """`tr(A B) = sum(A * B^T)`, without the product."""
+    return keras.ops.sum(a * keras.ops.transpose(b))
 
 
 def one_hot_labels(labels, num_classes, dtype="float32"):
@@ -116,31 +157,9 @@ def _check_pairs(x, y):
         )
 
 
-def _centred_kernels(x, y, kernel, sigma, y_kernel):
-    """`K_X H` and `K_Y H`: `K H` is `K` less each row's mean, no product."""
+def _measure(x, y, measure, kernel, sigma, y_kernel, epsilon=1e-5):
+    x, y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
     _check_pairs(x, y)
-    return [
-        k - keras.ops.mean(k, axis=1, keepdims=True)
-        for k in (
-            kernel_matrix(x, kernel, sigma),
-            kernel_matrix(y, y_kernel or kernel, sigma),
-        )
-    ]
-
-
-def _trace_of_product(a, b):
-    """`tr(A B) = sum(A * B^T)`. With `A = K_X H`, `B = K_Y H` it is
-    `tr(K_X H K_Y H)`."""
-    return keras.ops.sum(a * keras.ops.transpose(b))
-
-
-def _regularized(k_c, epsilon):
-    """`R = K_c (K_c + epsilon m I)^-1`."""
-    m = keras.ops.shape(k_c)[0]
-    shifted = k_c + epsilon * keras.ops.cast(m, k_c.dtype) * keras.ops.eye(
-        m, dtype=k_c.dtype
-    )
-    # R = K_c A^-1  <=>  R^T = A^-T K_c^T.
-    return keras.ops.transpose(
-        keras.ops.solve(keras.ops.transpose(shifted), keras.ops.transpose(k_c))
-    )
+    a_x = dependence_kernel(x, measure, kernel, sigma, epsilon)
+    a_y = dependence_kernel(y, measure, y_kernel or kernel, sigma, epsilon)
+    return trace_of_product(a_x, a_y)
