@@ -82,6 +82,14 @@ class HSICTrainer(keras.Model):
             self.accuracy,
         ]
 
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        for block in self.blocks:
+            if not block.built:
+                block.build(shape)
+            shape = block.compute_output_shape(shape)
+        self.built = True
+
     def call(self, inputs, training=None):
         hidden = inputs
         for block in self.blocks:
@@ -96,6 +104,8 @@ class HSICTrainer(keras.Model):
             `(output, objectives)`: the last block's output and, per block,
             `(loss, nHSIC(Z, X), nHSIC(Z, Y))`.
         """
+        if not self.built:  # fit calls train_step before it calls the model
+            self.build(inputs.shape)
         references = self.objective.references(inputs, labels)
         hidden, objectives = inputs, []
         for block in self.blocks:

@@ -124,3 +124,22 @@ def test_bad_arguments(call, message):
 def test_docstring_examples():
     result = doctest.testmod(independence, extraglobs={"np": np})
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    "measure, estimator",
+    [("hsic", hsic), ("cka", normalized_hsic), ("cca", hsic_cca)],
+)
+def test_each_measure_is_the_trace_of_its_two_dependence_kernels(measure, estimator):
+    x, y = samples(9, 4), samples(9, 3, seed=7)
+    a_x = independence.dependence_kernel(x, measure, sigma=2.0)
+    a_y = independence.dependence_kernel(y, measure, sigma=2.0)
+    expected = float(estimator(x, y, sigma=2.0))
+    np.testing.assert_allclose(np.trace(np.asarray(a_x) @ np.asarray(a_y)), expected)
+
+
+def test_dependence_kernel_rejects_unknown_measures_and_bad_epsilon():
+    with pytest.raises(ValueError, match="measure='mi'"):
+        independence.dependence_kernel(np.ones((3, 2)), "mi")
+    with pytest.raises(ValueError, match="epsilon=0"):
+        independence.dependence_kernel(np.ones((3, 2)), "cca", epsilon=0)
