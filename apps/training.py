@@ -37,6 +37,19 @@ def add_arguments(parser, datasets):
         help="learning rate (default: 0.01)",
     )
     parser.add_argument(
+        "--momentum",
+        type=float,
+        default=0.9,
+        help="SGD momentum (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--weight-decay",
+        type=float,
+        default=0.0,
+        help="decay every weight by learning rate times this each step "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--warmup-steps",
         type=int,
         default=100,
@@ -95,6 +108,8 @@ def check_args(args):
     for flag, value, low in (
         ("--steps-per-epoch", args.steps_per_epoch, 1),
         ("--warmup-steps", args.warmup_steps, 0),
+        ("--momentum", args.momentum, 0),
+        ("--weight-decay", args.weight_decay, 0),
     ):
         if value is not None and value < low:
             raise ValueError(
@@ -129,7 +144,10 @@ def parse_args(command, description, add_arguments, argv):
     return parser.parse_args(argv)
 
 
-def train_classifier(args, app, config, build, run_name, start, multipliers=None):
+def train_classifier(
+    args, app, config, build, run_name, start, multipliers=None,
+    normalization="standardize",
+):  # fmt: skip
     """Builds `build(config)`, then compiles, fits, saves, evaluates, exports.
 
     Args:
@@ -141,12 +159,13 @@ def train_classifier(args, app, config, build, run_name, start, multipliers=None
         run_name: the run's name in its default folder.
         start: `time.perf_counter()` when the app started.
         multipliers: learning-rate multipliers per variable path.
+        normalization: of the images (see `keras_deepinit.data.load`).
 
     Returns:
         The test metrics.
     """
     run_dir = args.run_dir or os.path.join("runs", app, f"{args.dataset}_{run_name}")
-    plan = load_data(args)
+    plan = load_data(args, normalization)
     model = build(config)
     compile_classifier(model, args, max_steps=plan[3], multipliers=multipliers)
     return fit_and_export(
@@ -158,16 +177,27 @@ def compile_classifier(model, args, max_steps, multipliers=None):
     """Compiles with `--optimizer`, the learning-rate schedule, cross-entropy
     on logits and accuracy; `multipliers` scale the rate per variable path."""
     model.compile(
-        runs.make_optimizer(
-            args.optimizer, learning_rate(args, max_steps), multipliers=multipliers
-        ),
+        make_optimizer(args, max_steps, multipliers),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
 
 
-def load_data(args):
-    """The training and test sets and the run's plan.
+def make_optimizer(args, max_steps, multipliers=None):
+    """`--optimizer` with `--learning-rate` on its schedule, `--momentum` and
+    `--weight-decay`."""
+    return runs.make_optimizer(
+        args.optimizer,
+        learning_rate(args, max_steps),
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        multipliers=multipliers,
+    )
+
+
+def load_data(args, normalization="standardize"):
+    """The training and test sets and the run's plan, with images normalized
+    as `normalization` says (see `keras_deepinit.data.load`).
 
     Returns:
         `(train, test, epochs, max_steps)`.
@@ -180,9 +210,14 @@ def load_data(args):
         batch_size=args.batch_size,
         seed=args.seed,
         drop_remainder=True,
+        normalization=normalization,
     )
     test = data.load(
-        args.dataset, "test", data_dir=args.data_dir, batch_size=args.batch_size
+        args.dataset,
+        "test",
+        data_dir=args.data_dir,
+        batch_size=args.batch_size,
+        normalization=normalization,
     )
     if args.eval_batches:
         test = test.take(args.eval_batches)

@@ -67,6 +67,7 @@ def build_parser():
 # App name on the command line -> module with `main(argv)`, imported on use.
 APPS = {
     "deep-cnn": "keras_deepinit.apps.deep_cnn.train",
+    "hsic": "keras_deepinit.apps.hsic.train",
     "nf-resnet": "keras_deepinit.apps.nf_resnet.train",
     "own": "keras_deepinit.apps.own.train",
 }
@@ -77,6 +78,8 @@ def add_train_commands(commands):
     apps = train.add_subparsers(dest="app", required=True, metavar="APP")
     helps = {
         "deep-cnn": "the vanilla deep CNN of Xiao et al. (2018), up to 10,000+ layers",
+        "hsic": "a network trained block by block on the HSIC bottleneck, then "
+        "post-trained, or by backpropagation (Ma et al., 2020)",
         "nf-resnet": "a Wide-ResNet with batchnorm, SkipInit, Fixup or no "
         "normalization (De & Smith, 2020)",
         "own": "an MLP or a small CNN with Orthogonal Weight Normalization layers "

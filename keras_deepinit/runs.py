@@ -140,7 +140,9 @@ def plan_steps(batches_per_epoch, *, epochs=None, steps=None):
     return epochs, max_steps if steps is None else min(steps, max_steps)
 
 
-def make_optimizer(name, learning_rate, *, momentum=0.9, multipliers=None):
+def make_optimizer(
+    name, learning_rate, *, momentum=0.9, weight_decay=None, multipliers=None
+):
     """Returns the optimizer that `--optimizer` and `--learning-rate` name.
 
     Examples:
@@ -153,6 +155,8 @@ def make_optimizer(name, learning_rate, *, momentum=0.9, multipliers=None):
         learning_rate: a positive float, or a
             `keras.optimizers.schedules.LearningRateSchedule`.
         momentum: the SGD momentum.
+        weight_decay: None, or each step's decay of every weight, times the
+            learning rate (Keras's decoupled `weight_decay`).
         multipliers: None, or a dict from variable path prefix to a factor on
             that group's learning rate (see `keras_deepinit.optimizers`).
     """
@@ -168,15 +172,17 @@ def make_optimizer(name, learning_rate, *, momentum=0.9, multipliers=None):
                 "Expected learning_rate to be a positive number or a schedule. "
                 f"Received: learning_rate={learning_rate!r}"
             )
-    if multipliers is not None:
-        if name == "sgd":
-            return optimizers.LayerwiseSGD(
-                learning_rate, multipliers=multipliers, momentum=momentum
-            )
-        return optimizers.LayerwiseAdam(learning_rate, multipliers=multipliers)
+    options = {"weight_decay": weight_decay or None}
     if name == "sgd":
-        return keras.optimizers.SGD(learning_rate, momentum=momentum)
-    return keras.optimizers.Adam(learning_rate)
+        options["momentum"] = momentum
+    if multipliers is not None:
+        layerwise = (
+            optimizers.LayerwiseSGD if name == "sgd" else optimizers.LayerwiseAdam
+        )
+        return layerwise(learning_rate, multipliers=multipliers, **options)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate, **options)
+    return keras.optimizers.Adam(learning_rate, **options)
 
 
 class StepLimit(keras.callbacks.Callback):

@@ -23,6 +23,7 @@ COMMANDS = [
     ["diagnose", "isometry"],
     ["train"],
     ["train", "deep-cnn"],
+    ["train", "hsic"],
     ["train", "nf-resnet"],
     ["train", "own"],
 ]
