@@ -142,7 +142,7 @@ def test_sigma_combined_averages_frozen_networks(data_dir):
     networks = [small_trainer(seed=s, sigma=s + 1.0) for s in (5, 9)]
     model = build_sigma_combined(networks, 10, x.shape[1:])
     average = model.get_layer("average")
-    combined = keras.Model(model.inputs, average.output)
+    combined = keras.Model(model.input, average.output)
     np.testing.assert_allclose(
         combined(x),
         (networks[0](x, training=False) + networks[1](x, training=False)) / 2,
