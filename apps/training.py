@@ -270,7 +270,7 @@ def fit_and_export(model, args, config, run_dir, plan, export_name, start):
         json.dump(
             {"config": dataclasses.asdict(config), "options": options}, file, indent=2
         )
-    print(f"Built {model.name} in {time.perf_counter() - start:.1f} s; "
+    print(f"{model.name} built, {time.perf_counter() - start:.1f} s after start; "
           f"run folder {run_dir}")  # fmt: skip
     model.fit(
         train,

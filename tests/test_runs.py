@@ -316,6 +316,13 @@ def test_make_optimizer():
     assert float(sgd.learning_rate) == pytest.approx(0.1)
     adam = runs.make_optimizer("adam", 1e-3)
     assert isinstance(adam, keras.optimizers.Adam)
+    assert sgd.weight_decay is None and adam.weight_decay is None
+    decayed = runs.make_optimizer("sgd", 0.1, momentum=0.0, weight_decay=0.001)
+    assert (decayed.momentum, decayed.weight_decay) == (0.0, 0.001)
+    layerwise = runs.make_optimizer(
+        "adam", 1e-3, weight_decay=0.01, multipliers={"dense": 0.5}
+    )
+    assert layerwise.weight_decay == 0.01
     with pytest.raises(ValueError, match="Received: name='rmsprop'"):
         runs.make_optimizer("rmsprop", 0.1)
     with pytest.raises(ValueError, match="Received: learning_rate=0"):
