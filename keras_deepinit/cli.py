@@ -61,6 +61,7 @@ def build_parser():
     add_theory_commands(commands)
     add_diagnose_commands(commands)
     add_train_commands(commands)
+    add_serve_command(commands)
     return parser
 
 
@@ -95,6 +96,42 @@ def run_app(args):
     import importlib
 
     importlib.import_module(args.app_module).main(args.app_args)
+
+
+def add_serve_command(commands):
+    serve = commands.add_parser(
+        "serve",
+        help="serve exported models over TensorFlow Serving's REST API",
+        description="Serve every model under a folder of exported models "
+        "(<name>/<version>/) over TensorFlow Serving's REST API: "
+        "GET /v1/models/<name>[/versions/<v>][/metadata], "
+        "POST /v1/models/<name>[/versions/<v>]:predict.",
+    )
+    serve.add_argument("model_base_dir", help="the folder, e.g. exported_models/")
+    serve.add_argument("--port", type=int, default=8501, help="(default: %(default)s)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on; 0.0.0.0 for every interface (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=32 * 2**20,
+        help="largest request body; larger ones get 413 (default: %(default)s)",
+    )
+    serve.set_defaults(handler=run_serve)
+
+
+def run_serve(args):
+    from keras_deepinit import serving
+
+    serving.serve(
+        args.model_base_dir,
+        host=args.host,
+        port=args.port,
+        max_body_bytes=args.max_body_bytes,
+    )
 
 
 def add_theory_commands(commands):

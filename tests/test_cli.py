@@ -26,6 +26,7 @@ COMMANDS = [
     ["train", "hsic"],
     ["train", "nf-resnet"],
     ["train", "own"],
+    ["serve"],
 ]
 
 
