@@ -11,6 +11,7 @@ import time
 import keras
 
 from keras_deepinit import data
+from keras_deepinit import distribute
 from keras_deepinit import export
 from keras_deepinit import runs
 
@@ -28,7 +29,21 @@ def add_arguments(parser, datasets):
         help="make an epoch this many steps of the repeated training data, for "
         "evaluations, history rows and backups every N steps",
     )
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=64,
+        help="examples per replica; a step takes this times the replicas "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=distribute.STRATEGIES,
+        default="auto",
+        help="tf.distribute strategy; auto: a TPU if one is named, several "
+        "workers from TF_CONFIG, several GPUs, else one device (default)",
+    )
+    parser.add_argument("--tpu", help="the Cloud TPU's name or grpc:// address")
     parser.add_argument("--optimizer", choices=runs.OPTIMIZERS, default="adam")
     parser.add_argument(
         "--learning-rate",
@@ -165,9 +180,11 @@ def train_classifier(
         The test metrics.
     """
     run_dir = args.run_dir or os.path.join("runs", app, f"{args.dataset}_{run_name}")
-    plan = load_data(args, normalization)
-    model = build(config)
-    compile_classifier(model, args, max_steps=plan[3], multipliers=multipliers)
+    strategy = make_strategy(args)
+    plan = load_data(args, normalization, strategy.num_replicas_in_sync)
+    with strategy.scope():
+        model = build(config)
+        compile_classifier(model, args, max_steps=plan[3], multipliers=multipliers)
     return fit_and_export(
         model, args, config, run_dir, plan, f"{app}_{args.dataset}", start
     )
@@ -195,19 +212,33 @@ def make_optimizer(args, max_steps, multipliers=None):
     )
 
 
-def load_data(args, normalization="standardize"):
+def make_strategy(args):
+    """The `--strategy` (see `keras_deepinit.distribute.get_strategy`)."""
+    strategy = distribute.get_strategy(args.strategy, tpu=args.tpu)
+    replicas = strategy.num_replicas_in_sync
+    if replicas > 1:
+        print(
+            f"{type(strategy).__name__} over {replicas} replicas: batches of "
+            f"{args.batch_size} x {replicas} = {args.batch_size * replicas}"
+        )
+    return strategy
+
+
+def load_data(args, normalization="standardize", replicas=1):
     """The training and test sets and the run's plan, with images normalized
-    as `normalization` says (see `keras_deepinit.data.load`).
+    as `normalization` says (see `keras_deepinit.data.load`) and batches of
+    `--batch-size` per replica, sharded across workers.
 
     Returns:
         `(train, test, epochs, max_steps)`.
     """
     keras.utils.set_random_seed(args.seed)
+    batch_size = args.batch_size * replicas
     train = data.load(
         args.dataset,
         "train",
         data_dir=args.data_dir,
-        batch_size=args.batch_size,
+        batch_size=batch_size,
         seed=args.seed,
         drop_remainder=True,
         normalization=normalization,
@@ -216,7 +247,7 @@ def load_data(args, normalization="standardize"):
         args.dataset,
         "test",
         data_dir=args.data_dir,
-        batch_size=args.batch_size,
+        batch_size=batch_size,
         normalization=normalization,
     )
     if args.eval_batches:
@@ -228,6 +259,8 @@ def load_data(args, normalization="standardize"):
         epochs=args.epochs if args.epochs or args.steps else 1,
         steps=args.steps,
     )
+    if replicas > 1:
+        train, test = map(distribute.distribute_dataset, (train, test))
     return train, test, epochs, max_steps
 
 
@@ -290,13 +323,13 @@ def fit_and_export(model, args, config, run_dir, plan, export_name, start):
     metrics = model.evaluate(test, return_dict=True, verbose=0)
     print(
         f"Test accuracy {metrics['accuracy']:.4f}, loss {metrics['loss']:.4f} after "
-        f"{int(model.optimizer.iterations)} steps; "
+        f"{runs.optimizer_steps(model)} steps; "
         f"{time.perf_counter() - start:.0f} s in all"
     )
     if not math.isfinite(metrics["loss"]):
         print(
             "The loss diverged (NaN or infinite) by step "
-            f"{int(model.optimizer.iterations)}: the model is not exported."
+            f"{runs.optimizer_steps(model)}: the model is not exported."
         )
     elif not args.no_export:
         path = export.export_model(
@@ -307,7 +340,7 @@ def fit_and_export(model, args, config, run_dir, plan, export_name, start):
                 "config": dataclasses.asdict(config),
                 "metrics": metrics,
                 "dataset": args.dataset,
-                "steps": int(model.optimizer.iterations),
+                "steps": runs.optimizer_steps(model),
             },
         )
         print(f"Exported the SavedModel to {path}")

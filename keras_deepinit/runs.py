@@ -140,6 +140,11 @@ def plan_steps(batches_per_epoch, *, epochs=None, steps=None):
     return epochs, max_steps if steps is None else min(steps, max_steps)
 
 
+def optimizer_steps(model):
+    """Steps the model's optimizer has taken, also under a distribution strategy."""
+    return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+
+
 def make_optimizer(
     name, learning_rate, *, momentum=0.9, weight_decay=None, multipliers=None
 ):
@@ -209,7 +214,7 @@ class StepLimit(keras.callbacks.Callback):
         self.max_steps = max_steps
 
     def _done(self):
-        return int(self.model.optimizer.iterations) >= self.max_steps
+        return optimizer_steps(self.model) >= self.max_steps
 
     def on_train_begin(self, logs=None):
         if self._done():
@@ -301,7 +306,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.model.save_weights(partial_path, overwrite=True)
         metadata = {
             "epoch": self._current_epoch,
-            "iterations": int(self.model.optimizer.iterations),
+            "iterations": optimizer_steps(self.model),
         }
         with h5py.File(partial_path, "r+") as f:
             f.attrs[METADATA_ATTR] = json.dumps(metadata)
@@ -367,7 +372,7 @@ class HistoryFile(keras.callbacks.Callback):
         self.history = {key: values[:kept] for key, values in self.history.items()}
 
     def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch, "step": int(self.model.optimizer.iterations)}
+        row = {"epoch": epoch, "step": optimizer_steps(self.model)}
         for key, value in (logs or {}).items():
             try:
                 row[key] = float(value)

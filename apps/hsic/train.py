@@ -89,11 +89,12 @@ def config_from_args(args):
     return HSICConfig(**values)
 
 
-def train_hsic_network(args, config, sigma, plan, run_dir):
+def train_hsic_network(args, config, sigma, plan, run_dir, strategy):
     """Fits one `HSICTrainer` in `<run_dir>`, resumably; saves and evaluates it."""
     train, test, epochs, max_steps = plan
-    network = build_hsic_network(config, sigma)
-    network.compile(training.make_optimizer(args, max_steps))
+    with strategy.scope():
+        network = build_hsic_network(config, sigma)
+        network.compile(training.make_optimizer(args, max_steps))
     network.fit(
         train,
         epochs=epochs,
@@ -139,19 +140,27 @@ def run(args):
             normalization=NORMALIZATION,
         )  # fmt: skip
     run_dir = args.run_dir or os.path.join("runs", "hsic", f"{args.dataset}_{name}")
-    plan = training.load_data(args, NORMALIZATION)
+    strategy = training.make_strategy(args)
+    plan = training.load_data(args, NORMALIZATION, strategy.num_replicas_in_sync)
     networks, unformatted = [], {}
     for sigma in config.sigmas:
         folder = os.path.join(run_dir, f"hsic_sigma{sigma:g}")
-        network, metrics = train_hsic_network(args, config, sigma, plan, folder)
+        network, metrics = train_hsic_network(
+            args, config, sigma, plan, folder, strategy
+        )
         networks.append(network)
         unformatted[f"unformatted_accuracy_sigma{sigma:g}"] = metrics[
             "unformatted_accuracy"
         ]
-    if len(networks) == 1:
-        model = build_post_trained(networks[0], config.num_classes, config.input_shape)
-    else:
-        model = build_sigma_combined(networks, config.num_classes, config.input_shape)
+    with strategy.scope():
+        if len(networks) == 1:
+            model = build_post_trained(
+                networks[0], config.num_classes, config.input_shape
+            )
+        else:
+            model = build_sigma_combined(
+                networks, config.num_classes, config.input_shape
+            )
     post_args = argparse.Namespace(
         **{
             **vars(args),
@@ -167,7 +176,8 @@ def run(args):
         args.steps_per_epoch or int(train.cardinality()),
         epochs=args.post_epochs, steps=args.post_steps,
     ))  # fmt: skip
-    training.compile_classifier(model, post_args, max_steps=post_plan[3])
+    with strategy.scope():
+        training.compile_classifier(model, post_args, max_steps=post_plan[3])
     metrics = training.fit_and_export(
         model, post_args, config, os.path.join(run_dir, "post_training"), post_plan,
         f"hsic_{args.dataset}", start,

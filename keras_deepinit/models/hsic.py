@@ -119,8 +119,12 @@ class HSICTrainer(keras.Model):
         with tf.GradientTape() as tape:
             output, objectives = self.block_objectives(inputs, labels, training=True)
             total = keras.ops.sum(keras.ops.stack([o[0] for o in objectives]))
+            # Replicas' gradients are summed: average them. Each replica's
+            # objective is over its own share of the batch.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = total / replicas
         variables = self.trainable_variables
-        gradients = tape.gradient(total, variables)
+        gradients = tape.gradient(scaled, variables)
         self.optimizer.apply(gradients, variables)
         return self._update_metrics(total, objectives[-1], labels, output)
 
