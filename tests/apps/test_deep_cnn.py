@@ -5,7 +5,6 @@ import os
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_deepinit import export
 from keras_deepinit import runs
@@ -13,6 +12,8 @@ from keras_deepinit.apps.deep_cnn import DeepCNNConfig
 from keras_deepinit.apps.deep_cnn import build_deep_cnn
 from keras_deepinit.apps.deep_cnn import train
 from keras_deepinit.layers import ConvStack2D
+
+from export_checks import assert_serves_like
 
 
 @pytest.mark.parametrize(
@@ -75,13 +76,7 @@ def test_train_app_end_to_end(data_dir, tmp_path):
     assert int(model.optimizer.iterations) == 20
     version = tmp_path / "exported" / "deep_cnn_mnist" / "1"
     assert export.load_metadata(version)["steps"] == 20
-    served = tf.saved_model.load(str(version)).signatures["serving_default"]
-    images = np.random.default_rng(0).normal(size=(3, 28, 28, 1)).astype("float32")
-    np.testing.assert_allclose(
-        served(images=tf.constant(images))["predictions"],
-        model.predict(images, verbose=0),
-        atol=1e-5,
-    )
+    assert_serves_like(version, model, (28, 28, 1))
 
 
 def test_train_app_resumes_after_a_kill(data_dir, tmp_path, monkeypatch):

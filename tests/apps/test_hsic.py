@@ -3,7 +3,6 @@ import json
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_deepinit import runs
 from keras_deepinit.apps.hsic import PRESETS
@@ -12,6 +11,8 @@ from keras_deepinit.apps.hsic import build_backprop_network
 from keras_deepinit.apps.hsic import build_hsic_network
 from keras_deepinit.apps.hsic import train
 from keras_deepinit.models import HSICTrainer
+
+from export_checks import assert_serves_like
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -73,10 +74,7 @@ def test_hsic_training_post_training_and_export(data_dir, tmp_path):
     assert config["config"]["sigmas"] == [6.0]
     # The export is the post-trained classifier and matches the Keras model.
     model = keras.models.load_model(run_dir / "post_training" / "model.keras")
-    serve = tf.saved_model.load(str(tmp_path / "exported" / "hsic_mnist" / "1"))
-    x = np.random.default_rng(0).uniform(size=(3, 28, 28, 1)).astype("float32")
-    got = serve.signatures["serving_default"](images=tf.constant(x))["predictions"]
-    np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=1e-5)
+    assert_serves_like(tmp_path / "exported" / "hsic_mnist" / "1", model, (28, 28, 1))
 
 
 def test_sigma_combined_and_backprop(data_dir, tmp_path):

@@ -6,6 +6,8 @@ import numpy as np
 from keras_deepinit import runs
 from keras_deepinit.apps.nf_resnet import train
 
+from export_checks import assert_serves_like
+
 
 def app_args(data_dir, tmp_path, *extra):
     return [
@@ -31,7 +33,8 @@ def test_skipinit_end_to_end(data_dir, tmp_path):
     alphas = [w for w in model.trainable_weights if w.path.endswith("/alpha")]
     assert len(alphas) == 3 and any(float(a) != 0.0 for a in alphas)  # trained
     assert np.isfinite(metrics["loss"])
-    assert (tmp_path / "exported" / "nf_resnet_cifar10" / "1").is_dir()
+    version = tmp_path / "exported" / "nf_resnet_cifar10" / "1"
+    assert_serves_like(version, model, (32, 32, 3))
 
 
 def test_divergence_is_reported_not_exported(data_dir, tmp_path, capsys):

@@ -12,6 +12,8 @@ from keras_deepinit.apps.own import train
 from keras_deepinit.layers import OrthogonalConv2D
 from keras_deepinit.layers import OrthogonalDense
 
+from export_checks import assert_serves_like
+
 
 def hidden_layers(model):
     return [
@@ -68,7 +70,8 @@ def test_own_mlp_end_to_end(data_dir, tmp_path):
         True,
     )
     assert metrics["accuracy"] > 0.3  # 30 steps of real MNIST: well above chance
-    assert (tmp_path / "exported" / "own_mnist" / "1").is_dir()
+    model = keras.saving.load_model(run_dir / "model.keras")
+    assert_serves_like(tmp_path / "exported" / "own_mnist" / "1", model, (28, 28, 1))
 
 
 def test_plain_cnn_switch(data_dir, tmp_path):
