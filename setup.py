@@ -37,7 +37,8 @@ setup(
         "tensorflow-datasets>=4.9",
         # tensorflow-datasets imports it to download, but does not install it.
         "importlib_resources",
-        "keras-tuner>=1.4",
+        # [bayesian]: scikit-learn, for the Bayesian optimization tuner.
+        "keras-tuner[bayesian]>=1.4",
         "numpy",
         # keras_deepinit.runs writes backup metadata into the weights file.
         "h5py",

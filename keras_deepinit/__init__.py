@@ -23,6 +23,7 @@ _SUBMODULES = (
     "optimizers",
     "runs",
     "theory",
+    "tuning",
 )
 
 __all__ = ["__version__", *_SUBMODULES]

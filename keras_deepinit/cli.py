@@ -61,6 +61,7 @@ def build_parser():
     add_theory_commands(commands)
     add_diagnose_commands(commands)
     add_train_commands(commands)
+    add_tune_command(commands)
     add_serve_command(commands)
     return parser
 
@@ -90,6 +91,17 @@ def add_train_commands(commands):
         # The app parses its own arguments (and --help): see main().
         app = apps.add_parser(name, help=helps[name], add_help=False)
         app.set_defaults(handler=run_app, app_module=module)
+
+
+def add_tune_command(commands):
+    # keras_deepinit.tuning.search parses its own arguments (and --help).
+    tune = commands.add_parser(
+        "tune",
+        help="search an app's hyperparameters with KerasTuner (deep-cnn: "
+        "sigma_w^2 and sigma_b^2 around the critical line); rerun to resume",
+        add_help=False,
+    )
+    tune.set_defaults(handler=run_app, app_module="keras_deepinit.tuning.search")
 
 
 def run_app(args):

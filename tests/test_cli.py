@@ -26,6 +26,8 @@ COMMANDS = [
     ["train", "hsic"],
     ["train", "nf-resnet"],
     ["train", "own"],
+    ["tune"],
+    ["tune", "deep-cnn"],
     ["serve"],
 ]
 
@@ -234,3 +236,22 @@ def test_train_app_errors_are_one_line(capsys, tmp_path):
         cli.main(["train", "deep-cnn", "--depth", "0", "--run-dir", str(tmp_path)])
     assert exit_info.value.code == 2
     assert "Received: depth=0" in capsys.readouterr().err
+
+
+def test_tune_dispatches_to_the_search(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["tune", "deep-cnn", "--help"])
+    out = capsys.readouterr().out
+    assert "usage: keras-deepinit tune deep-cnn" in out
+    for option in ("--max-trials", "--tuner", "--steps", "--depth", "--directory"):
+        assert option in out
+    assert "--sigma-w2" not in out  # Tuned, not a flag.
+
+
+def test_tune_errors_are_one_line(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(
+            ["tune", "deep-cnn", "--max-trials", "0", "--directory", str(tmp_path)]
+        )
+    assert exit_info.value.code == 2
+    assert "Received: max_trials=0" in capsys.readouterr().err

@@ -105,7 +105,7 @@ class HSICTrainer(keras.Model):
             `(loss, nHSIC(Z, X), nHSIC(Z, Y))`.
         """
         if not self.built:  # fit calls train_step before it calls the model
-            self.build(inputs.shape)
+            self.build(tuple(inputs.shape))
         references = self.objective.references(inputs, labels)
         hidden, objectives = inputs, []
         for block in self.blocks:
