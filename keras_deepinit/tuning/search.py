@@ -76,7 +76,7 @@ def add_arguments(parser, app):
         "--tuner",
         choices=tuple(TUNERS),
         default="random",
-        help="bayesian needs scikit-learn (default: %(default)s)",
+        help="random search or Bayesian optimization (default: %(default)s)",
     )
     parser.add_argument(
         "--max-trials",

@@ -7,14 +7,6 @@ from keras_deepinit.theory import critical_sigma_w2
 from keras_deepinit.tuning import search
 
 
-def has_sklearn():
-    try:
-        import sklearn.gaussian_process  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def tune(app, data_dir, tmp_path, *extra):
     return search.main(
         [
@@ -81,15 +73,11 @@ def test_deep_cnn_search_at_depth_200_on_mnist_runs_and_resumes(
             "val_accuracy",
             {"alpha_init", "learning_rate"},
         ),
-        pytest.param(
+        (
             "own",
             ["--depth", "2", "--width", "16", "--tuner", "bayesian"],
             "val_accuracy",
             {"group_size", "method"},
-            marks=pytest.mark.skipif(
-                not has_sklearn(),
-                reason="the bayesian tuner needs keras-tuner[bayesian] (scikit-learn)",
-            ),
         ),
         (
             "hsic",
