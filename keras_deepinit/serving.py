@@ -16,6 +16,7 @@ import http.server
 import json
 import os
 import re
+import signal
 import socket
 import sys
 import threading
@@ -511,13 +512,17 @@ def make_server(
     return ModelServer((host, port), models, max_body_bytes)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def serve(
     model_base_dir,
     host="127.0.0.1",
     port=8501,
     max_body_bytes=DEFAULT_MAX_BODY_BYTES,
 ):
-    """Serves every model under a folder until interrupted (Ctrl-C).
+    """Serves every model under a folder until interrupted (Ctrl-C, SIGTERM).
 
     Prints the URL of each model found at start (later ones are served too).
 
@@ -535,6 +540,10 @@ def serve(
     """
     server = make_server(model_base_dir, host, port, max_body_bytes)
     url = "http://{}:{}".format(*server.server_address[:2])
+    # Ctrl-C, and `docker stop` or `kill` (SIGTERM), stop it cleanly, also
+    # when started in the background, where SIGINT is inherited as ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         print(f"Serving {model_base_dir} at {url} (Ctrl-C to stop)", flush=True)
         for name in server.models.names():

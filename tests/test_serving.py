@@ -354,13 +354,16 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "Received: port=70000" in capsys.readouterr().err
 
 
-def test_cli_serves_until_ctrl_c(models):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_cli_serves_until_interrupted(models, signum):
+    # SIGINT ignored, as a background job inherits it: the server still stops.
     process = subprocess.Popen(
         [sys.executable, "-m", "keras_deepinit.cli", "serve", str(models[0])]
         + ["--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         first_line = process.stdout.readline()
@@ -369,7 +372,7 @@ def test_cli_serves_until_ctrl_c(models):
             f"{url}/v1/models/tiny (versions [1, 2])"
         )
         assert call(url + "/v1/models/tiny")[0] == 200
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         out, err = process.communicate(timeout=30)
     finally:
         process.kill()
