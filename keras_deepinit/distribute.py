@@ -49,13 +49,43 @@ def get_strategy(name="auto", *, tpu=None, devices=None):
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)
     if name == "multi-worker":
-        # Keras 3.15's fit does not run under it (keras-team/keras#20585).
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _KerasMultiWorkerMirroredStrategy()
     if name == "mirrored":
         if devices is None and not tf.config.list_logical_devices("GPU"):
             devices = [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices)
     return tf.distribute.get_strategy()
+
+
+class _KerasMultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """`MultiWorkerMirroredStrategy` with the two reductions Keras 3 gets wrong.
+
+    Keras 3.15's `fit` (keras-team/keras#20585) averages the first batch
+    across replicas, eagerly, only to learn its shapes, and averages every
+    step's logs, scalars, along an axis 0 they do not have; this strategy
+    rejects both. Here the first becomes this worker's own share (the same
+    shapes) and the second an average over replicas, which is what both
+    mean. Every other reduction, gradients included, is the strategy's own.
+    """
+
+    def reduce(self, reduce_op, value, axis):
+        leaves = tf.nest.flatten(value)
+        distributed = all(
+            isinstance(v, tf.distribute.DistributedValues) for v in leaves
+        )
+        if tf.executing_eagerly() and len(leaves) > 1 and distributed:
+            return tf.nest.map_structure(
+                lambda v: self.experimental_local_results(v)[0], value
+            )
+        if axis is not None and all(_rank(v) == 0 for v in leaves):
+            axis = None
+        return super().reduce(reduce_op, value, axis)
+
+
+def _rank(value):
+    if isinstance(value, tf.distribute.DistributedValues):
+        value = value.values[0]
+    return getattr(value, "shape", tf.TensorShape(None)).rank
 
 
 def _detect(tpu):
