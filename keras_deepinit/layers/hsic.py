@@ -80,11 +80,6 @@ class HSICBottleneck(keras.layers.Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "beta": self.beta,
-            "sigma": self.sigma,
-            "measure": self.measure,
-            "epsilon": self.epsilon,
-            "kernel": self.kernel,
-            "num_classes": self.num_classes,
+            **self.objective.options(),
             "stop_gradient": self.stop_gradient,
         }

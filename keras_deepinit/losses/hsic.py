@@ -151,9 +151,10 @@ class HSICLoss(keras.losses.Loss):
         inputs, labels = y_true
         return self.objective(y_pred, self.references(inputs, labels))[0]
 
-    def get_config(self):
+    def options(self):
+        """The objective's constructor arguments, for the configs of this loss
+        and of the layers and models that hold one."""
         return {
-            **super().get_config(),
             "beta": self.beta,
             "sigma": self.sigma,
             "measure": self.measure,
@@ -161,6 +162,9 @@ class HSICLoss(keras.losses.Loss):
             "kernel": self.kernel,
             "num_classes": self.num_classes,
         }
+
+    def get_config(self):
+        return {**super().get_config(), **self.options()}
 
 
 def check_hsic_options(beta, sigma, measure, epsilon, kernel, num_classes):

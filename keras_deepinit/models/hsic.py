@@ -142,15 +142,10 @@ class HSICTrainer(keras.Model):
         return {metric.name: metric.result() for metric in self.metrics}
 
     def get_config(self):
-        objective = self.objective.get_config()
         return {
             **super().get_config(),
             "blocks": [keras.saving.serialize_keras_object(b) for b in self.blocks],
-            **{
-                name: objective[name]
-                for name in ("beta", "sigma", "measure", "epsilon", "kernel")
-            },
-            "num_classes": self.num_classes,
+            **self.objective.options(),
             "output_units": self.output_units,
         }
 
