@@ -254,14 +254,41 @@ def load_data(args, normalization="standardize", replicas=1):
         test = test.take(args.eval_batches)
     if args.steps_per_epoch is not None:
         train = train.repeat()
-    epochs, max_steps = runs.plan_steps(
-        args.steps_per_epoch or int(train.cardinality()),
-        epochs=args.epochs if args.epochs or args.steps else 1,
-        steps=args.steps,
+    epochs, max_steps = plan_epochs(
+        args, train, args.epochs if args.epochs or args.steps else 1, args.steps
     )
     if replicas > 1:
         train, test = map(distribute.distribute_dataset, (train, test))
     return train, test, epochs, max_steps
+
+
+def plan_epochs(args, train, epochs, steps):
+    """`(epochs, max_steps)` of a run of `epochs` or `steps` over `train`, in
+    epochs of `--steps-per-epoch` steps, else of the whole set."""
+    return runs.plan_steps(
+        args.steps_per_epoch or int(train.cardinality()), epochs=epochs, steps=steps
+    )
+
+
+def fit_run(model, args, run_dir, plan, extra=()):
+    """Fits a compiled model resumably, with `run_dir`'s backups, history,
+    curves and logs (`keras_deepinit.runs.run_callbacks`) and `extra`
+    callbacks."""
+    train, test, epochs, max_steps = plan
+    model.fit(
+        train,
+        epochs=epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        validation_data=test,
+        shuffle=False,  # tf.data shuffles, reseeded every epoch
+        callbacks=runs.run_callbacks(
+            run_dir,
+            max_steps=max_steps,
+            save_every_steps=args.save_every_steps,
+            extra=list(extra),
+        ),
+        verbose=args.verbose,
+    )
 
 
 def learning_rate(args, max_steps):
@@ -296,7 +323,7 @@ def fit_and_export(model, args, config, run_dir, plan, export_name, start):
     Returns:
         The test metrics.
     """
-    train, test, epochs, max_steps = plan
+    _, test, _, _ = plan
     os.makedirs(run_dir, exist_ok=True)
     with open(os.path.join(run_dir, "config.json"), "w") as file:
         options = {k: v for k, v in vars(args).items() if not callable(v)}
@@ -305,20 +332,7 @@ def fit_and_export(model, args, config, run_dir, plan, export_name, start):
         )
     print(f"{model.name} built, {time.perf_counter() - start:.1f} s after start; "
           f"run folder {run_dir}")  # fmt: skip
-    model.fit(
-        train,
-        epochs=epochs,
-        steps_per_epoch=args.steps_per_epoch,
-        validation_data=test,
-        shuffle=False,  # tf.data shuffles, reseeded every epoch
-        callbacks=runs.run_callbacks(
-            run_dir,
-            max_steps=max_steps,
-            save_every_steps=args.save_every_steps,
-            extra=[keras.callbacks.TerminateOnNaN()],
-        ),
-        verbose=args.verbose,
-    )
+    fit_run(model, args, run_dir, plan, extra=[keras.callbacks.TerminateOnNaN()])
     model.save(os.path.join(run_dir, "model.keras"))
     metrics = model.evaluate(test, return_dict=True, verbose=0)
     print(

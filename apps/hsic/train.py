@@ -5,7 +5,6 @@ import argparse
 import os
 import time
 
-from keras_deepinit import runs
 from keras_deepinit.apps import training
 from keras_deepinit.apps.hsic.config import ARCHITECTURES
 from keras_deepinit.apps.hsic.config import HSICConfig
@@ -91,18 +90,11 @@ def config_from_args(args):
 
 def train_hsic_network(args, config, sigma, plan, run_dir, strategy):
     """Fits one `HSICTrainer` in `<run_dir>`, resumably; saves and evaluates it."""
-    train, test, epochs, max_steps = plan
+    _, test, _, max_steps = plan
     with strategy.scope():
         network = build_hsic_network(config, sigma)
         network.compile(training.make_optimizer(args, max_steps))
-    network.fit(
-        train,
-        epochs=epochs,
-        steps_per_epoch=args.steps_per_epoch,
-        validation_data=test,
-        callbacks=runs.run_callbacks(run_dir, max_steps=max_steps),
-        verbose=args.verbose,
-    )
+    training.fit_run(network, args, run_dir, plan)
     network.save(os.path.join(run_dir, "model.keras"))
     metrics = network.evaluate(test, return_dict=True, verbose=0)
     print(
@@ -172,10 +164,10 @@ def run(args):
         }
     )
     train, test, _, _ = plan
-    post_plan = (train, test, *runs.plan_steps(
-        args.steps_per_epoch or int(train.cardinality()),
-        epochs=args.post_epochs, steps=args.post_steps,
-    ))  # fmt: skip
+    epochs, max_steps = training.plan_epochs(
+        args, train, args.post_epochs, args.post_steps
+    )
+    post_plan = (train, test, epochs, max_steps)
     with strategy.scope():
         training.compile_classifier(model, post_args, max_steps=post_plan[3])
     metrics = training.fit_and_export(
