@@ -28,11 +28,11 @@ def get_strategy(name="auto", *, tpu=None, devices=None):
             environment variable. `"mirrored"`: `MirroredStrategy` over
             `devices`, default all GPUs, or without GPUs all logical CPU
             devices (see `tf.config.set_logical_device_configuration`).
-            `"default"`: the default strategy,
-            one device. `"auto"`: `"tpu"` when `tpu` is given or the
-            `TPU_NAME` environment variable is set, else `"multi-worker"`
-            when `TF_CONFIG` names more than one task, else `"mirrored"` with
-            more than one GPU, else `"default"`.
+            `"default"`: the default strategy, one device. `"auto"`: `"tpu"`
+            when `tpu` is given or the `TPU_NAME` environment variable is
+            set, else `"multi-worker"` when `TF_CONFIG` names more than one
+            task, else `"mirrored"` with more than one GPU, else
+            `"default"`.
         tpu: the TPU's name or `grpc://` address; None: the resolver's own
             discovery (`TPU_NAME`, or the local TPU VM).
         devices: the `"mirrored"` devices, e.g. `["/cpu:0", "/cpu:1"]`.
