@@ -20,7 +20,10 @@ Inference uses a plain forward loop, so the graph exports as a SavedModel.
 Speed. At the paper's sizes (16 channels, 7x7 maps) one convolution is too
 small for a CPU's threads to share, so the batch can be split into `shards`
 run side by side: with TensorFlow set to one thread per op (see
-`one_thread_per_op`), each core runs its own shard's convolutions. Circular
+`one_thread_per_op`), each core runs its own shard's convolutions, and the
+shards' kernel gradients are summed once per block of layers. The loops run
+`UNROLL` layers per iteration: an iteration's own ops (and one slice of the
+kernels per block) would otherwise cost about as much as a convolution. Circular
 padding is one `gather` per layer forward and one backward: the input
 gradient is the circular convolution of the padded output gradient with the
 flipped, transposed kernel, and the filter gradient is read off the same
@@ -36,6 +39,8 @@ import tensorflow as tf
 from keras_deepinit.ops import inplace
 
 PADDINGS = ("circular", "zero")
+# Layers per iteration of the loops over layers.
+UNROLL = 8
 
 
 def conv_stack(
@@ -199,7 +204,7 @@ class _Layer:
         return tape.gradient(y, kept, output_gradients=dy)
 
     def backward(self, xs, kept, kernel, dys):
-        """Gradients w.r.t. the layer's input shards, kernel and bias."""
+        """Gradients w.r.t. the layer's input, kernel and bias, per shard."""
         dxs, d_kernels, d_biases = [], [], []
         for x, k, dy in zip(xs, kept, dys, strict=True):
             dz = self.pre_activation_gradient(k, dy)
@@ -234,7 +239,7 @@ class _Layer:
                 )
             d_kernels.append(d_kernel)
             d_biases.append(tf.reduce_sum(dz, axis=(0, 1, 2)))
-        return dxs, tf.add_n(d_kernels), tf.add_n(d_biases)
+        return dxs, d_kernels, d_biases
 
 
 def _circular_index(map_size, pads):
@@ -257,17 +262,51 @@ def _flip(kernel):
     return tf.transpose(tf.reverse(kernel, axis=(0, 1)), (0, 1, 3, 2))
 
 
+def _layer_loop(start, stop, run_layers, state, reverse=False, parallel_iterations=1):
+    """Runs layers `start..stop-1` in blocks, in descending order if `reverse`.
+
+    `state = run_layers(first, count, state)` runs layers `first` to
+    `first + count - 1`; `count` is `UNROLL`, then 1 for the layers left
+    over. A loop iteration's own ops cost about as much as a small
+    convolution, hence several layers per iteration.
+    """
+    blocks = (stop - start) // UNROLL
+    split = stop - blocks * UNROLL if reverse else start + blocks * UNROLL
+
+    def loop(low, high, count, state):
+        def body(j, state):
+            first = high - (j + 1) * count if reverse else low + j * count
+            return j + 1, run_layers(first, count, state)
+
+        return tf.while_loop(
+            lambda j, _: j < (high - low) // count,
+            body,
+            (0, state),
+            parallel_iterations=parallel_iterations,
+        )[1]
+
+    if reverse:
+        return loop(start, split, 1, loop(split, stop, UNROLL, state))
+    return loop(split, stop, 1, loop(start, split, UNROLL, state))
+
+
+def _rows(tensor, first, count):
+    """`tensor[first:first + count]` as a list of `count` tensors."""
+    return tf.unstack(tensor[first : first + count], num=count)
+
+
 def _forward(layer, xs, kernels, biases, start=0, stop=None):
     """Runs layers `start..stop-1` (default: all) on the shards `xs`."""
     stop = tf.shape(kernels)[0] if stop is None else stop
 
-    def body(i, xs):
-        return i + 1, layer.forward(xs, kernels[i], biases[i])[0]
+    def run_layers(first, count, xs):
+        for kernel, bias in zip(
+            _rows(kernels, first, count), _rows(biases, first, count), strict=True
+        ):
+            xs = layer.forward(xs, kernel, bias)[0]
+        return xs
 
-    _, xs = tf.while_loop(
-        lambda i, xs: i < stop, body, (start, xs), parallel_iterations=1
-    )
-    return xs
+    return _layer_loop(start, stop, run_layers, xs)
 
 
 def _tensor_arrays(like, size):
@@ -287,19 +326,20 @@ def _forward_keeping(layer, xs, kernels, biases, start, stop):
     kept its at index `i + 1`, so that index `i` holds or gives its input.
     """
 
-    def body(i, xs, kept):
-        ys, layer_kept = layer.forward(xs, kernels[i], biases[i])
-        kept = [
-            ta.write(i - start + 1, k) for ta, k in zip(kept, layer_kept, strict=True)
-        ]
-        return i + 1, ys, kept
+    def run_layers(first, count, state):
+        xs, kept = state
+        layers = zip(
+            _rows(kernels, first, count), _rows(biases, first, count), strict=True
+        )
+        for u, (kernel, bias) in enumerate(layers):
+            xs, layer_kept = layer.forward(xs, kernel, bias)
+            index = first - start + u + 1
+            kept = [ta.write(index, k) for ta, k in zip(kept, layer_kept, strict=True)]
+        return xs, kept
 
     kept = _tensor_arrays(xs, stop - start + 1)
     kept = [ta.write(0, x) for ta, x in zip(kept, xs, strict=True)]
-    _, ys, kept = tf.while_loop(
-        lambda i, *_: i < stop, body, (start, xs, kept), parallel_iterations=1
-    )
-    return ys, kept
+    return _layer_loop(start, stop, run_layers, (xs, kept))
 
 
 def _trainable_stack(layer, recompute, shards):
@@ -359,6 +399,11 @@ def _trainable_stack(layer, recompute, shards):
     return stack
 
 
+def _sum_shards(per_layer):
+    """`per_layer[u][s]` summed over shards `s`, stacked over layers `u`."""
+    return tf.add_n([tf.stack(shard) for shard in zip(*per_layer, strict=True)])
+
+
 def _forward_keeping_segment_inputs(layer, xs, kernels, biases, segment):
     """The forward loop, keeping the input of every `segment`-th layer."""
     depth = tf.shape(kernels)[0]
@@ -386,28 +431,37 @@ def _backward_layers(layer, kept, kernels, offset, dys, d_kernels, d_biases):
     one's input gradient.
     """
 
-    def inputs(i):
-        stored = [ta.read(i) for ta in kept]
+    def inputs(stored, i):
+        """Layer `i`'s input shards from what index `i` of `kept` holds."""
         if layer.gradient_from_output:
             return stored
         # Index 0 holds the first layer's input itself, not a pre-activation.
         return tf.cond(i > 0, lambda: layer.input_of_next(stored), lambda: stored)
 
-    def body(i, dys, d_kernels, d_biases):
-        dxs, d_kernel, d_bias = layer.backward(
-            inputs(i), [ta.read(i + 1) for ta in kept], kernels[offset + i], dys
-        )
+    def run_layers(first, count, state):
+        dys, d_kernels, d_biases = state
+        layer_kernels = _rows(kernels, offset + first, count)
+        # Index first + u holds layer first + u's input and, for u > 0, what
+        # layer first + u - 1 kept: each read once.
+        stored = [[ta.read(first + u) for ta in kept] for u in range(count + 1)]
+        block_d_kernels, block_d_biases = [None] * count, [None] * count
+        for u in reversed(range(count)):
+            dys, block_d_kernels[u], block_d_biases[u] = layer.backward(
+                inputs(stored[u], first + u), stored[u + 1], layer_kernels[u], dys
+            )
+        # Summed over shards once per block: a join per layer would make the
+        # shards wait for each other.
         return (
-            i - 1,
-            dxs,
-            inplace.write_row(d_kernels, offset + i, d_kernel),
-            inplace.write_row(d_biases, offset + i, d_bias),
+            dys,
+            inplace.write_rows(d_kernels, offset + first, _sum_shards(block_d_kernels)),
+            inplace.write_rows(d_biases, offset + first, _sum_shards(block_d_biases)),
         )
 
-    _, dxs, d_kernels, d_biases = tf.while_loop(
-        lambda i, *_: i >= 0,
-        body,
-        (kept[0].size() - 2, dys, d_kernels, d_biases),
+    return _layer_loop(
+        0,
+        kept[0].size() - 1,
+        run_layers,
+        (dys, d_kernels, d_biases),
+        reverse=True,
         parallel_iterations=2,
     )
-    return dxs, d_kernels, d_biases

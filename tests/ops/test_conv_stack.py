@@ -1,9 +1,13 @@
+import importlib
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_deepinit.ops.conv_stack import conv_stack
+
+conv_stack_module = importlib.import_module("keras_deepinit.ops.conv_stack")
 
 
 def reference(x, kernels, biases, activation, padding):
@@ -35,9 +39,13 @@ def random_stack(depth, kernel_size, channels, seed=0):
 @pytest.mark.parametrize("kernel_size", [3, 2])
 @pytest.mark.parametrize("recompute", [False, True])
 @pytest.mark.parametrize("shards", [1, 2])
+# Unrolled by 2, 7 layers run as blocks of 2 and one layer left over (3 + 1
+# per recomputed segment); by 8, all one by one.
+@pytest.mark.parametrize("unroll", [2, 8])
 def test_gradients_match_autodiff_of_the_plain_network(
-    padding, kernel_size, recompute, shards
+    padding, kernel_size, recompute, shards, unroll, monkeypatch
 ):
+    monkeypatch.setattr(conv_stack_module, "UNROLL", unroll)
     x, kernels, biases = random_stack(7, kernel_size, 4)
     weights = tf.constant(np.random.default_rng(1).normal(size=(3, 5, 6, 4)))
 
@@ -61,7 +69,10 @@ def test_gradients_match_autodiff_of_the_plain_network(
 # relu, sigmoid: derivative read off the kept outputs; elu: kept pre-activations.
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "elu", "linear"])
 @pytest.mark.parametrize("shards", [1, 4])  # 4 > batch 3: one shard is empty
-def test_gradients_for_other_activations_and_shard_counts(activation, shards):
+def test_gradients_for_other_activations_and_shard_counts(
+    activation, shards, monkeypatch
+):
+    monkeypatch.setattr(conv_stack_module, "UNROLL", 3)  # a block and a layer
     x, kernels, biases = random_stack(4, 3, 3, seed=2)
     fn = keras.activations.get(activation)
 
@@ -90,7 +101,9 @@ def test_shards_split_the_batch_without_changing_the_result():
         conv_stack(x, kernels, biases, shards=0)
 
 
-def test_inference_matches_training_forward():
+@pytest.mark.parametrize("unroll", [2, 8])
+def test_inference_matches_training_forward(unroll, monkeypatch):
+    monkeypatch.setattr(conv_stack_module, "UNROLL", unroll)
     x, kernels, biases = random_stack(5, 3, 4)
     np.testing.assert_allclose(
         conv_stack(x, kernels, biases, "relu", training=False),
@@ -106,7 +119,9 @@ def test_bad_padding():
 
 @pytest.mark.parametrize("recompute", [False, True])
 def test_graph_mode_gradients_and_depth_one(recompute):
-    for depth in (1, 10):
+    # At the default unrolling (8), 10 layers are a block and two more; 64
+    # recomputed are 8 segments of one block each.
+    for depth in (1, 10, 64):
         x, kernels, biases = random_stack(depth, 3, 3, seed=depth)
 
         @tf.function
