@@ -86,6 +86,7 @@ def convolutions_alone(depth, width, batch_size, steps):
     activation or bookkeeping: the ceiling of any loop of TensorFlow ops.
     Kernels are orthogonal at the centre tap so values neither vanish nor
     explode."""
+    from keras_deepinit.ops.conv_stack import UNROLL
     from keras_deepinit.ops.conv_stack import default_shards
     from keras_deepinit.ops.conv_stack import one_thread_per_op
 
@@ -103,29 +104,38 @@ def convolutions_alone(depth, width, batch_size, steps):
     ]
     strides, same = [1, 1, 1, 1], "SAME"
 
+    # Several layers per loop iteration, as in our layer.
+    unroll = UNROLL if depth % UNROLL == 0 else 1
+
     @tf.function
     def step(xs):
-        def forward(i, xs):
-            return i + 1, [tf.nn.conv2d(x, kernels[i], 1, same) for x in xs]
+        def forward(j, xs):
+            for u in range(unroll):
+                i = j * unroll + u
+                xs = [tf.nn.conv2d(x, kernels[i], 1, same) for x in xs]
+            return j + 1, xs
 
-        def backward(i, dys, total):
-            kernel, dxs = kernels[i], []
-            for y, dy in zip(ys, dys, strict=True):
-                dxs.append(
-                    tf.raw_ops.Conv2DBackpropInput(
-                        input_sizes=tf.shape(dy), filter=kernel, out_backprop=dy,
+        def backward(j, dys, total):
+            for u in reversed(range(unroll)):
+                kernel, dxs = kernels[j * unroll + u], []
+                for y, dy in zip(ys, dys, strict=True):
+                    dxs.append(
+                        tf.raw_ops.Conv2DBackpropInput(
+                            input_sizes=tf.shape(dy), filter=kernel, out_backprop=dy,
+                            strides=strides, padding=same,
+                        )
+                    )  # fmt: skip
+                    total += tf.raw_ops.Conv2DBackpropFilter(
+                        input=y, filter_sizes=tf.shape(kernel), out_backprop=dy,
                         strides=strides, padding=same,
-                    )
-                )  # fmt: skip
-                total += tf.raw_ops.Conv2DBackpropFilter(
-                    input=y, filter_sizes=tf.shape(kernel), out_backprop=dy,
-                    strides=strides, padding=same,
-                )  # fmt: skip
-            return i - 1, dxs, total
+                    )  # fmt: skip
+                dys = dxs
+            return j - 1, dys, total
 
-        ys = tf.while_loop(lambda i, _: i < depth, forward, (0, xs))[1]
-        loop = (depth - 1, ys, tf.zeros_like(kernels[0]))
-        return tf.while_loop(lambda i, *_: i >= 0, backward, loop)[2]
+        blocks = depth // unroll
+        ys = tf.while_loop(lambda j, _: j < blocks, forward, (0, xs))[1]
+        loop = (blocks - 1, ys, tf.zeros_like(kernels[0]))
+        return tf.while_loop(lambda j, *_: j >= 0, backward, loop)[2]
 
     begin = time.perf_counter()
     step(xs).numpy()
