@@ -9,6 +9,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.version import __version__
 
 METADATA_FILE = "metadata.json"
@@ -26,14 +27,6 @@ def check_name(name):
         raise ValueError(
             "Expected name to be a non-empty folder name without path "
             f"separators. Received: name={name!r}"
-        )
-
-
-def check_version(version):
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(
-            f"Expected version to be a positive integer or None. "
-            f"Received: version={version!r}"
         )
 
 
@@ -108,8 +101,7 @@ def export_model(
         The path of the version folder.
     """
     check_name(name)
-    if version is not None:
-        check_version(version)
+    check_positive_int("version", version, allow_none=True)
     if metadata is not None and not isinstance(metadata, dict):
         raise ValueError(
             f"Expected metadata to be a dict or None. Received: metadata={metadata!r}"

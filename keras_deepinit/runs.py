@@ -12,6 +12,7 @@ import h5py
 import keras
 
 from keras_deepinit import optimizers
+from keras_deepinit.checks import check_positive_int
 
 BACKUP_DIR = "backup"
 LOGS_DIR = "logs"
@@ -72,9 +73,9 @@ def run_callbacks(
         `extra` callbacks, the `HistoryFile` and `keras.callbacks.TensorBoard`.
     """
     if max_steps is not None:
-        _check_positive_int(max_steps, "max_steps")
+        check_positive_int("max_steps", max_steps)
     if save_every_steps is not None:
-        _check_positive_int(save_every_steps, "save_every_steps")
+        check_positive_int("save_every_steps", save_every_steps)
     run_dir = os.fspath(run_dir)
     callbacks = [
         AtomicBackupAndRestore(
@@ -124,16 +125,16 @@ def plan_steps(batches_per_epoch, *, epochs=None, steps=None):
     Returns:
         `(epochs, max_steps)`, to pass to `fit` and `run_callbacks`.
     """
-    _check_positive_int(batches_per_epoch, "batches_per_epoch")
+    check_positive_int("batches_per_epoch", batches_per_epoch)
     if epochs is None and steps is None:
         raise ValueError(
             "Expected epochs, steps or both to be set. "
             "Received: epochs=None, steps=None"
         )
     if epochs is not None:
-        _check_positive_int(epochs, "epochs")
+        check_positive_int("epochs", epochs)
     if steps is not None:
-        _check_positive_int(steps, "steps")
+        check_positive_int("steps", steps)
     if epochs is None:
         return math.ceil(steps / batches_per_epoch), steps
     max_steps = epochs * batches_per_epoch
@@ -210,7 +211,7 @@ class StepLimit(keras.callbacks.Callback):
 
     def __init__(self, max_steps):
         super().__init__()
-        _check_positive_int(max_steps, "max_steps")
+        check_positive_int("max_steps", max_steps)
         self.max_steps = max_steps
 
     def _done(self):
@@ -456,13 +457,6 @@ def plot_history(history, out, title=None):
     plt.close(figure)
     _replace(partial_path, out)
     return out
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"Expected {name} to be a positive integer. Received: {name}={value!r}"
-        )
 
 
 def _replace(partial_path, path):

@@ -31,6 +31,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 import keras_deepinit.layers  # noqa: F401  Registers the custom layers.
 from keras_deepinit import export
+from keras_deepinit.checks import check_positive_int
 
 DEFAULT_MAX_BODY_BYTES = 32 * 2**20
 
@@ -499,15 +500,7 @@ def make_server(
         raise ValueError(
             f"Expected port to be an integer from 0 to 65535. Received: port={port!r}"
         )
-    if (
-        isinstance(max_body_bytes, bool)
-        or not isinstance(max_body_bytes, int)
-        or max_body_bytes < 1
-    ):
-        raise ValueError(
-            "Expected max_body_bytes to be a positive integer. "
-            f"Received: max_body_bytes={max_body_bytes!r}"
-        )
+    check_positive_int("max_body_bytes", max_body_bytes)
     models = ModelRepository(model_base_dir)
     return ModelServer((host, port), models, max_body_bytes)
 

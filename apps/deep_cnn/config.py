@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.initializers import NETWORK_KINDS as INITIALIZERS
 from keras_deepinit.ops.conv_stack import PADDINGS
 
@@ -56,12 +57,7 @@ class DeepCNNConfig:
 
     def __post_init__(self):
         for name in ("depth", "width", "num_classes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Expected {name} to be a positive integer. "
-                    f"Received: {name}={value!r}"
-                )
+            setattr(self, name, check_positive_int(name, getattr(self, name)))
         for name, choices in (
             ("initializer", INITIALIZERS),
             ("stem_initializer", (None, *INITIALIZERS)),

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from keras_deepinit.checks import check_positive_int
+
 NORMALIZATIONS = ("batchnorm", "skipinit", "fixup", "none")
 ARCHITECTURES = ("wide_resnet", "deep_stack")
 
@@ -63,12 +65,7 @@ class NFResNetConfig:
 
     def __post_init__(self):
         for name in ("depth", "width_factor", "blocks", "width", "num_classes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Expected {name} to be a positive integer. "
-                    f"Received: {name}={value!r}"
-                )
+            setattr(self, name, check_positive_int(name, getattr(self, name)))
         if self.depth < 10 or (self.depth - 4) % 6:
             raise ValueError(
                 "Expected depth to be 6 N + 4 with N >= 1 blocks per stage "

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from keras_deepinit.checks import check_positive_int
+
 ARCHITECTURES = ("mlp", "cnn")
 METHODS = ("eig", "newton")
 
@@ -58,12 +60,7 @@ class OWNConfig:
         if self.group_size is not None:
             names.append("group_size")
         for name in names:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Expected {name} to be a positive integer. "
-                    f"Received: {name}={value!r}"
-                )
+            setattr(self, name, check_positive_int(name, getattr(self, name)))
         self.input_shape = tuple(self.input_shape)
 
     @property

@@ -5,6 +5,7 @@ import os
 import keras
 import tensorflow as tf
 
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.diagnostics.signal import signal_statistics
 
 STATISTICS = ("activation_rms", "gradient_rms", "weight_gradient_norm")
@@ -47,15 +48,7 @@ class SignalPropagationMonitor(keras.callbacks.Callback):
         self, inputs, targets=None, every_n_epochs=1, log_dir=None, layers=None
     ):
         super().__init__()
-        if (
-            isinstance(every_n_epochs, bool)
-            or not isinstance(every_n_epochs, int)
-            or every_n_epochs < 1
-        ):
-            raise ValueError(
-                "Expected every_n_epochs to be a positive integer. "
-                f"Received: every_n_epochs={every_n_epochs!r}"
-            )
+        check_positive_int("every_n_epochs", every_n_epochs)
         self.inputs = inputs
         self.targets = targets
         self.every_n_epochs = every_n_epochs

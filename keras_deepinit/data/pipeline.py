@@ -12,6 +12,7 @@ import os
 
 import tensorflow as tf
 
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.data import archives
 from keras_deepinit.data.catalog import check_split
 from keras_deepinit.data.catalog import get_spec
@@ -141,15 +142,7 @@ def load(
         A dataset of `(images, labels)`: `dtype` images of shape
         `(batch_size, height, width, channels)` and int64 labels.
     """
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            f"Expected batch_size to be a positive integer or None. "
-            f"Received: batch_size={batch_size!r}"
-        )
+    check_positive_int("batch_size", batch_size, allow_none=True)
     check_preprocessing(normalization, dtype)
     raw = load_raw(name, split, data_dir)
     dataset = raw.dataset

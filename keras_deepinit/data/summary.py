@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.data.catalog import get_spec
 from keras_deepinit.data.pipeline import load_raw
 
@@ -78,10 +79,7 @@ def plot_samples(name, out, split="train", count=36, seed=None, data_dir=None):
     Returns:
         The uint8 images and int64 labels drawn, in grid order.
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(
-            f"Expected count to be a positive integer. Received: count={count!r}"
-        )
+    check_positive_int("count", count)
     import matplotlib
 
     matplotlib.use("Agg")

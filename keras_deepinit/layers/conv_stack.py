@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.initializers import DeltaOrthogonal
 from keras_deepinit.initializers.stacked import initialize_stack
 from keras_deepinit.ops.conv_stack import check_padding
@@ -68,11 +69,7 @@ class ConvStack2D(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         for name, value in (("depth", depth), ("kernel_size", kernel_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Expected {name} to be a positive integer. "
-                    f"Received: {name}={value!r}"
-                )
+            check_positive_int(name, value)
         check_padding(padding)
         if shards is not None:
             check_shards(shards)

@@ -6,7 +6,7 @@ import numbers
 import keras
 import tensorflow as tf
 
-from keras_deepinit.ops.orthogonal import check_positive_int
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.ops.own import METHODS
 from keras_deepinit.ops.own import check_epsilon
 from keras_deepinit.ops.own import orthogonalize

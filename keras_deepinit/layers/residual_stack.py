@@ -5,6 +5,7 @@ import numbers
 import keras
 import tensorflow as tf
 
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.initializers.stacked import initialize_stack
 from keras_deepinit.ops.residual_stack import residual_stack
 
@@ -65,11 +66,7 @@ class ResidualStack2D(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         for name, value in (("num_blocks", num_blocks), ("kernel_size", kernel_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Expected {name} to be a positive integer. "
-                    f"Received: {name}={value!r}"
-                )
+            check_positive_int(name, value)
         if normalization not in NORMALIZATIONS:
             raise ValueError(
                 f"Expected normalization to be one of {NORMALIZATIONS}. "

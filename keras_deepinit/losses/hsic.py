@@ -4,6 +4,7 @@ import numbers
 
 import keras
 
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.ops import independence
 
 
@@ -189,11 +190,4 @@ def check_hsic_options(beta, sigma, measure, epsilon, kernel, num_classes):
             raise ValueError(
                 f"Expected {name} to be one of {choices}. Received: {name}={value!r}"
             )
-    if num_classes is not None and (
-        isinstance(num_classes, bool) or not isinstance(num_classes, int)
-        or num_classes < 1
-    ):  # fmt: skip
-        raise ValueError(
-            "Expected num_classes to be a positive integer or None. "
-            f"Received: num_classes={num_classes!r}"
-        )
+    check_positive_int("num_classes", num_classes, allow_none=True)

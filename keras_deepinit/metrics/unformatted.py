@@ -5,6 +5,8 @@ import numpy as np
 import scipy.optimize
 import tensorflow as tf
 
+from keras_deepinit.checks import check_positive_int
+
 
 def matched_accuracy(counts):
     """The accuracy of the best one-to-one matching of units to classes.
@@ -59,14 +61,8 @@ class UnformattedAccuracy(keras.metrics.Metric):
         self, num_classes, num_units=None, name="unformatted_accuracy", dtype=None
     ):
         super().__init__(name=name, dtype=dtype)
-        for arg, value in (("num_classes", num_classes), ("num_units", num_units)):
-            if value is None and arg == "num_units":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"Expected {arg} to be a positive integer. "
-                    f"Received: {arg}={value!r}"
-                )
+        check_positive_int("num_classes", num_classes)
+        check_positive_int("num_units", num_units, allow_none=True)
         self.num_classes = num_classes
         self.num_units = num_units or num_classes
         self.counts = self.add_variable(

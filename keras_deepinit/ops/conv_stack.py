@@ -36,6 +36,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.ops import inplace
 
 PADDINGS = ("circular", "zero")
@@ -93,11 +94,7 @@ def check_padding(padding):
 
 
 def check_shards(shards):
-    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
-        raise ValueError(
-            f"Expected shards to be a positive integer. Received: shards={shards!r}"
-        )
-    return shards
+    return check_positive_int("shards", shards)
 
 
 def default_shards():

@@ -24,6 +24,8 @@ import numbers
 
 import keras
 
+from keras_deepinit.checks import check_positive_int
+
 
 def kernel_center(kernel_size):
     """The tap that "same" padding aligns with the output pixel.
@@ -359,14 +361,6 @@ def _dtypes(dtype):
 def _batch_shape(num):
     """`(num,)`, or `()` for `num=None`: one sample without a leading axis."""
     return () if num is None else (check_positive_int("num", num),)
-
-
-def check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(
-            f"Expected `{name}` to be a positive int. Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 def _check_kernel_size(kernel_size):

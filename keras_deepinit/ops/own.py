@@ -12,7 +12,7 @@ import numbers
 import keras
 import numpy as np
 
-from keras_deepinit.ops.orthogonal import check_positive_int
+from keras_deepinit.checks import check_positive_int
 
 METHODS = ("eig", "newton")
 
