@@ -438,16 +438,15 @@ def _backward_layers(layer, kept, kernels, offset, dys, d_kernels, d_biases):
     def run_layers(first, count, state):
         dys, d_kernels, d_biases = state
         layer_kernels = _rows(kernels, offset + first, count)
-        # Index first + u holds layer first + u's input and, for u > 0, what
-        # layer first + u - 1 kept: each read once.
+        # Index i of `kept` holds what layer i - 1 kept, which gives layer
+        # i's input: read once for both layers.
         stored = [[ta.read(first + u) for ta in kept] for u in range(count + 1)]
         block_d_kernels, block_d_biases = [None] * count, [None] * count
         for u in reversed(range(count)):
             dys, block_d_kernels[u], block_d_biases[u] = layer.backward(
                 inputs(stored[u], first + u), stored[u + 1], layer_kernels[u], dys
             )
-        # Summed over shards once per block: a join per layer would make the
-        # shards wait for each other.
+        # Summed over shards once per block, not once per layer: fewer ops.
         return (
             dys,
             inplace.write_rows(d_kernels, offset + first, _sum_shards(block_d_kernels)),
