@@ -1,6 +1,7 @@
 import argparse
 import json
 import os
+import re
 
 import keras
 import numpy as np
@@ -120,6 +121,15 @@ def test_steps_per_epoch_gives_a_history_row_every_n_steps(data_dir, tmp_path):
     assert len(history["val_loss"]) == 3
     with pytest.raises(ValueError, match="Received: 0"):
         train.main(app_args(data_dir, tmp_path, "--steps-per-epoch", "0"))
+
+
+def test_progress_bar_of_a_run_shorter_than_an_epoch_counts_its_steps(
+    data_dir, tmp_path, capsys
+):
+    extra = ("--steps", "3", "--eval-batches", "1", "--no-export", "--verbose", "1")
+    train.main(app_args(data_dir, tmp_path, *extra))
+    targets = set(re.findall(r"\d+/(\d+)", capsys.readouterr().out))
+    assert targets == {"3"}  # not the batch count of a whole epoch
 
 
 @pytest.mark.parametrize("warmup", ["0", "1"])
