@@ -362,7 +362,8 @@ def main(argv=None):
         args.app_args = app_args
     elif app_args:
         parser.error(f"unrecognized arguments: {' '.join(app_args)}")
-    # TensorFlow's C++ start-up chatter hides the output; users can still ask for it.
+    # Fewer of TensorFlow's C++ log lines; users can still ask for them. Since
+    # TF 2.19 its import-time lines print regardless (tensorflow#100442).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         args.handler(args)
