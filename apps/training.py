@@ -278,9 +278,9 @@ def fit_run(model, args, run_dir, plan, extra=()):
     model.fit(
         train,
         epochs=epochs,
-        # A run of one epoch or less is one epoch of `max_steps` steps, so
-        # that the progress bar counts to the steps actually run.
-        steps_per_epoch=max_steps if epochs == 1 else args.steps_per_epoch,
+        steps_per_epoch=runs.fit_steps_per_epoch(
+            epochs, max_steps, args.steps_per_epoch
+        ),
         validation_data=test,
         shuffle=False,  # tf.data shuffles, reseeded every epoch
         callbacks=runs.run_callbacks(

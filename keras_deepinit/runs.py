@@ -141,6 +141,23 @@ def plan_steps(batches_per_epoch, *, epochs=None, steps=None):
     return epochs, max_steps if steps is None else min(steps, max_steps)
 
 
+def fit_steps_per_epoch(epochs, max_steps, steps_per_epoch=None):
+    """`fit`'s `steps_per_epoch` for a plan from `plan_steps`.
+
+    A run of one epoch or less is one epoch of `max_steps` steps, so that the
+    progress bar counts the steps run, not the batches of a whole pass;
+    otherwise `steps_per_epoch` (None: a whole pass over the data).
+
+    Examples:
+
+    >>> fit_steps_per_epoch(*plan_steps(469, steps=30))
+    30
+    >>> fit_steps_per_epoch(*plan_steps(469, steps=1000)) is None
+    True
+    """
+    return max_steps if epochs == 1 else steps_per_epoch
+
+
 def optimizer_steps(model):
     """Steps the model's optimizer has taken, also under a distribution strategy."""
     return int(keras.ops.convert_to_numpy(model.optimizer.iterations))

@@ -309,6 +309,14 @@ def test_plan_steps():
         runs.plan_steps(-2, epochs=1)  # A dataset of unknown cardinality.
 
 
+def test_fit_steps_per_epoch():
+    # One epoch or less: the run is the epoch; else the given epoch length.
+    assert runs.fit_steps_per_epoch(*runs.plan_steps(469, steps=30)) == 30
+    assert runs.fit_steps_per_epoch(*runs.plan_steps(469, epochs=1)) == 469
+    assert runs.fit_steps_per_epoch(*runs.plan_steps(469, steps=1000)) is None
+    assert runs.fit_steps_per_epoch(*runs.plan_steps(50, steps=120), 50) == 50
+
+
 def test_make_optimizer():
     sgd = runs.make_optimizer("sgd", 0.1)
     assert isinstance(sgd, keras.optimizers.SGD)

@@ -231,8 +231,6 @@ def load_data(args, normalization):
         epochs=args.epochs if args.epochs or args.steps else 1,
         steps=args.steps,
     )
-    if epochs == 1:
-        train = train.take(max_steps)
     return train.prefetch(2), validation.prefetch(2), epochs, max_steps
 
 
@@ -411,6 +409,7 @@ def run(args):
     tuner.search(
         train,
         epochs=epochs,
+        steps_per_epoch=runs.fit_steps_per_epoch(epochs, max_steps),
         validation_data=validation,
         shuffle=False,  # Shuffled once by load_data.
         callbacks=[runs.StepLimit(max_steps), keras.callbacks.TerminateOnNaN()],
