@@ -11,14 +11,16 @@ import numpy as np
 
 from keras_deepinit.theory.activations import get_activation
 from keras_deepinit.theory.mean_field import analyze
-from keras_deepinit.theory.mean_field import bisect
 from keras_deepinit.theory.mean_field import check_variance
 from keras_deepinit.theory.mean_field import chi_1
+from keras_deepinit.theory.mean_field import find_root
 from keras_deepinit.theory.mean_field import fixed_point_q
 from keras_deepinit.theory.mean_field import length_map
 
 # chi_1 within this of 1 is 1 (the quadrature's precision).
 CHI_ATOL = 1e-12
+# Either side of a root, relative: where chi_1 is checked for a jump.
+RELATIVE_STEP = 1e-12
 # Searches stop here: no critical point below these variances means none.
 MAX_SIGMA_W2 = 1e6
 MAX_SIGMA_B2 = 1e6
@@ -68,8 +70,10 @@ def critical_sigma_w2(activation, sigma_b2):
                 f"for every sigma_w2 up to {MAX_SIGMA_W2:g}. "
                 f"Received: sigma_b2={sigma_b2!r}"
             )
-    lo, hi = bisect(lambda w: _chi_1_at_fixed_point(act, w, sigma_b2)[1] > 1, lo, hi)
-    sigma_w2 = (lo + hi) / 2
+    sigma_w2 = find_root(
+        lambda w: _chi_1_at_fixed_point(act, w, sigma_b2)[1] - 1, lo, hi
+    )
+    lo, hi = sigma_w2 * (1 - RELATIVE_STEP), sigma_w2 * (1 + RELATIVE_STEP)
     # Crossing 1 where q* jumps to infinity is no critical point, unless the
     # length map is the identity there (relu at (2, 0), linear at (1, 0)).
     if math.isinf(fixed_point_q(act, hi, sigma_b2)):
@@ -126,13 +130,15 @@ def critical_sigma_b2(activation, sigma_w2):
         if math.isinf(q):
             break
         if (chi > 1) != above:
-            lo, hi = bisect(
-                lambda b: (_chi_1_at_fixed_point(act, sigma_w2, b)[1] > 1) != above,
+            sigma_b2 = find_root(
+                lambda b: _chi_1_at_fixed_point(act, sigma_w2, b)[1] - 1,
                 lo,
                 float(hi),
             )
+            lo = sigma_b2 * (1 - RELATIVE_STEP)
+            hi = sigma_b2 * (1 + RELATIVE_STEP)
             _check_continuous(act, (sigma_w2, lo), (sigma_w2, hi), "sigma_w2", sigma_w2)
-            return (lo + hi) / 2
+            return sigma_b2
         lo = float(hi)
     side = "above" if above else "below"
     raise ValueError(

@@ -11,6 +11,7 @@ import math
 import numbers
 
 import numpy as np
+import scipy.optimize
 
 from keras_deepinit.theory.activations import get_activation
 from keras_deepinit.theory.quadrature import bivariate_expectation
@@ -20,6 +21,8 @@ from keras_deepinit.theory.quadrature import gaussian_expectation
 Q_TINY = 1e-200
 # Beyond this the length map has no fixed point: q grows without bound.
 Q_HUGE = 1e100
+# Where a root search clips a map's infinite values.
+F_HUGE = 1e300
 RTOL = 1e-14
 # Length-map gaps below this times q are rounding.
 GAP_RTOL = 1e-12
@@ -109,24 +112,26 @@ def fixed_point_q(activation, sigma_w2, sigma_b2, q0=1.0):
             lo, hi = lo / 10, lo
             if lo < Q_TINY:
                 return 0.0
-    return sum(bisect(lambda q: gap(q) < 0, lo, hi)) / 2
+    # An end within rounding of the diagonal is the fixed point itself.
+    if gap(lo) <= 0:
+        return lo
+    if gap(hi) >= 0:
+        return hi
+    return find_root(gap, lo, hi)
 
 
-def bisect(is_above, lo, hi, rtol=RTOL, atol=0.0):
-    """Narrows `[lo, hi]` around the switch of `is_above` from False to True.
+def find_root(f, lo, hi, rtol=RTOL, atol=0.0):
+    """The root of `f` in `[lo, hi]`, where `f` changes sign (Brent's method,
+    `scipy.optimize.brentq`).
 
-    Bisects geometrically while the bracket spans more than a factor 4.
-    Returns the final `(lo, hi)`.
+    An infinite `f` counts by its sign only, so that a bracket may reach
+    where a map diverges.
     """
-    while hi - lo > rtol * hi + atol:
-        mid = math.sqrt(lo * hi) if lo > 0 and hi > 4 * lo else (lo + hi) / 2
-        if mid <= lo or mid >= hi:
-            break
-        if is_above(mid):
-            hi = mid
-        else:
-            lo = mid
-    return lo, hi
+
+    def finite(x):
+        return float(np.clip(f(x), -F_HUGE, F_HUGE))
+
+    return scipy.optimize.brentq(finite, lo, hi, xtol=max(atol, Q_TINY), rtol=rtol)
 
 
 def resolve_q(activation, sigma_w2, sigma_b2, q=None):
@@ -250,10 +255,17 @@ def fixed_point_c(activation, sigma_w2, sigma_b2, q=None):
     if correlation_map(act, sigma_w2, sigma_b2, 0.0, q) <= 0:
         return 0.0
 
-    def is_above(c):
-        return correlation_map(act, sigma_w2, sigma_b2, c, q) < c
+    def gap(c):
+        return correlation_map(act, sigma_w2, sigma_b2, c, q) - c
 
-    return sum(bisect(is_above, 0.0, 1.0, atol=RTOL)) / 2
+    # c = 1 is a fixed point too (an unstable one): bracket below it, where
+    # the map, steeper than 1 at c = 1, has fallen under the diagonal.
+    high = 1.0 - 1e-2
+    while gap(high) >= 0:
+        if high >= 1.0 - RTOL:
+            return 1.0
+        high = 1.0 - (1.0 - high) / 10
+    return find_root(gap, 0.0, high, atol=RTOL)
 
 
 def chi_c(activation, sigma_w2, sigma_b2, c=None, q=None):
