@@ -1,9 +1,51 @@
+"""Shared fixtures, and the backend the suite runs on.
+
+The suite runs on the Keras backend named by `KERAS_BACKEND` (TensorFlow by
+default). The building blocks' tests run on every backend; what only
+TensorFlow can do (the runtime, the apps, the CLI, serving) is skipped on the
+others: whole files listed in `TF_ONLY_PATHS`, single tests marked
+`@pytest.mark.tf_only`.
+"""
+
 import os
 import pathlib
 
+import keras
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+BACKEND = keras.config.backend()
+
+# Test files and folders of the TensorFlow-only runtime, apps and interface.
+TF_ONLY_PATHS = (
+    "apps",
+    "data",
+    "tuning",
+    "distributed_app.py",
+    "test_cli.py",
+    "test_distribute.py",
+    "test_export.py",
+    "test_exported_models.py",
+    "test_runs.py",
+    "test_serving.py",
+    "test_optimizers.py",
+)
+
+
+def pytest_ignore_collect(collection_path, config):
+    if BACKEND == "tensorflow":
+        return None
+    relative = collection_path.relative_to(REPO / "tests").as_posix()
+    return relative.split("/")[0] in TF_ONLY_PATHS or None
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"TensorFlow only; the backend is {BACKEND}")
+    for item in items:
+        if "tf_only" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
