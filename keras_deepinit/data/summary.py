@@ -1,12 +1,12 @@
 """Looking at a data set: counts and class balance, and a grid of samples."""
 
-import os
-
 import numpy as np
 
 from keras_deepinit.checks import check_positive_int
 from keras_deepinit.data.catalog import get_spec
 from keras_deepinit.data.pipeline import load_raw
+from keras_deepinit.plotting import new_figure
+from keras_deepinit.plotting import save_figure
 
 
 def describe(name, data_dir=None):
@@ -80,11 +80,6 @@ def plot_samples(name, out, split="train", count=36, seed=None, data_dir=None):
         The uint8 images and int64 labels drawn, in grid order.
     """
     check_positive_int("count", count)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     spec = get_spec(name)
     raw = load_raw(name, split, data_dir)
     dataset = raw.dataset
@@ -95,7 +90,7 @@ def plot_samples(name, out, split="train", count=36, seed=None, data_dir=None):
 
     columns = int(np.ceil(np.sqrt(len(images))))
     rows = int(np.ceil(len(images) / columns))
-    figure, axes = plt.subplots(
+    figure, axes = new_figure(
         rows, columns, figsize=(1.3 * columns, 1.5 * rows), squeeze=False
     )
     for axis in axes.flat:
@@ -108,7 +103,5 @@ def plot_samples(name, out, split="train", count=36, seed=None, data_dir=None):
         axis.set_title(spec.class_names[label], fontsize=8)
     figure.suptitle(f"{name} {split}: {len(images)} samples", fontsize=10)
     figure.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    figure.savefig(out, dpi=100)
-    plt.close(figure)
+    save_figure(figure, out, dpi=100)
     return images, labels

@@ -7,10 +7,11 @@ trainability (Schoenholz et al., 2017; Xiao et al., 2018, Figure 2).
 """
 
 import dataclasses
-import os
 
 import numpy as np
 
+from keras_deepinit.plotting import new_figure
+from keras_deepinit.plotting import save_figure
 from keras_deepinit.theory.activations import get_activation
 from keras_deepinit.theory.critical import critical_sigma_w2
 from keras_deepinit.theory.mean_field import analyze
@@ -172,12 +173,7 @@ def plot_phase_diagram(
     diagram = phase_diagram(
         activation, sigma_b2, sigma_w2_range, max_depth, num_sigma_w2, num_depths, c0
     )
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 4.5))
+    figure, axis = new_figure(figsize=(7, 4.5))
     mesh = axis.pcolormesh(
         diagram.sigma_w2,
         diagram.depth,
@@ -207,7 +203,4 @@ def plot_phase_diagram(
     )
     axis.legend(loc="lower right", fontsize=8, facecolor="0.3", labelcolor="w")
     figure.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    figure.savefig(out, dpi=120)
-    plt.close(figure)
-    return str(out)
+    return save_figure(figure, out)

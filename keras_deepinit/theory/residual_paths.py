@@ -20,6 +20,9 @@ blocks behaves like an ensemble of shallow ones.
 
 import numpy as np
 
+from keras_deepinit.plotting import new_figure
+from keras_deepinit.plotting import save_figure
+
 
 def _check(depth, input_variance):
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
@@ -92,14 +95,7 @@ def plot_path_variance_shares(
     Returns:
         `out`, as a string.
     """
-    import os
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (left, right) = new_figure(1, 2, figsize=(10, 4))
     k = np.arange(max_branches + 1)
     for depth in depths:
         shares = path_variance_shares(depth, input_variance, max_branches)
@@ -122,7 +118,4 @@ def plot_path_variance_shares(
         f"(unit-variance branches, input variance {input_variance:g})"
     )
     figure.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    figure.savefig(out, dpi=120)
-    plt.close(figure)
-    return str(out)
+    return save_figure(figure, out)
