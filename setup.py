@@ -17,6 +17,20 @@ APP_PACKAGES = ["keras_deepinit.apps"] + [
     "keras_deepinit.apps." + name for name in find_packages("apps")
 ]
 
+APPS_REQUIRE = [
+    "tensorflow>=2.18",
+    "tensorflow-datasets>=4.9",
+    # tensorflow-datasets imports it to download, but does not install it.
+    "importlib_resources",
+    # [bayesian]: scikit-learn, for the Bayesian optimization tuner.
+    "keras-tuner[bayesian]>=1.4",
+    # keras_deepinit.runs writes backup metadata into the weights file.
+    "h5py",
+    "matplotlib",
+    # TF 2.21 no longer installs it, and keras-tuner warns without it.
+    "tensorboard",
+]
+
 setup(
     name="keras-deepinit",
     version=VERSION,
@@ -31,26 +45,18 @@ setup(
     packages=find_packages(include=["keras_deepinit", "keras_deepinit.*"])
     + APP_PACKAGES,
     package_dir={"keras_deepinit.apps": "apps"},
-    install_requires=[
-        "tensorflow>=2.18",
-        "keras>=3.15",
-        "tensorflow-datasets>=4.9",
-        # tensorflow-datasets imports it to download, but does not install it.
-        "importlib_resources",
-        # [bayesian]: scikit-learn, for the Bayesian optimization tuner.
-        "keras-tuner[bayesian]>=1.4",
-        "numpy",
-        # keras_deepinit.runs writes backup metadata into the weights file.
-        "h5py",
-        "matplotlib",
-        # The optimal matching of output units to classes (HSIC networks).
-        "scipy",
-        # TF 2.21 no longer installs it, and keras-tuner warns without it.
-        "tensorboard",
-    ],
+    # The building blocks: Keras 3 on whichever backend the user installs.
+    install_requires=["keras>=3.15", "numpy", "scipy"],
     extras_require={
+        # The apps, the CLI and the runtime: TensorFlow's data, distribution,
+        # export and serving, the tuner, plots and run backups.
+        "apps": APPS_REQUIRE,
+        "tensorflow": ["tensorflow>=2.18"],
+        "jax": ["jax>=0.4.30"],
+        "torch": ["torch>=2.1"],
+        "plot": ["matplotlib"],
+        "gpu": ["tensorflow[and-cuda]>=2.18", *APPS_REQUIRE],
         "test": ["pytest>=8", "ruff>=0.6"],
-        "gpu": ["tensorflow[and-cuda]>=2.18"],
     },
     entry_points={"console_scripts": ["keras-deepinit=keras_deepinit.cli:main"]},
     classifiers=[
