@@ -5,7 +5,6 @@ import copy
 import keras
 
 from keras_deepinit.initializers.orthogonal_kernel import OrthogonalKernel
-from keras_deepinit.ops import inplace
 
 # Stacks of more kernels are drawn this many at a time.
 CHUNK = 1024
@@ -21,9 +20,11 @@ def initialize_stack(initializer, depth, kernel_shape, dtype=None):
     other initializer is called once per kernel (an int-seeded one then gives
     every layer the same kernel, as Keras's initializers do).
 
-    Stacks of more than `CHUNK` kernels are drawn `CHUNK` at a time into one
-    preallocated tensor, so that no more than one stack is ever held (the
-    draw's temporaries are per chunk); an int seed then seeds one
+    Stacks of more than `CHUNK` kernels are drawn `CHUNK` at a time (the
+    draw's temporaries are per chunk): on TensorFlow into one preallocated
+    tensor, so that no more than one stack is ever held
+    (`keras_deepinit.ops.inplace`); on other backends the chunks are
+    concatenated. An int seed then seeds one
     `keras.random.SeedGenerator` for all chunks, so they differ.
 
     Args:
@@ -65,10 +66,15 @@ def _initialize_in_chunks(initializer, depth, kernel_shape, dtype):
         initializer = copy.copy(initializer)
         initializer.seed = keras.random.SeedGenerator(initializer.seed)
     dtype = dtype or keras.config.floatx()
+    chunks = (
+        initialize_stack(initializer, min(CHUNK, depth - start), kernel_shape, dtype)
+        for start in range(0, depth, CHUNK)
+    )
+    if keras.config.backend() != "tensorflow":
+        return keras.ops.concatenate(list(chunks), axis=0)
+    from keras_deepinit.ops import inplace  # TensorFlow only.
+
     stack = inplace.new_buffer((depth, *kernel_shape), dtype)
-    for start in range(0, depth, CHUNK):
-        chunk = initialize_stack(
-            initializer, min(CHUNK, depth - start), kernel_shape, dtype
-        )
+    for start, chunk in zip(range(0, depth, CHUNK), chunks, strict=True):
         stack = inplace.write_rows(stack, start, chunk)
     return stack

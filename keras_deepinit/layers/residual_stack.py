@@ -3,7 +3,6 @@
 import numbers
 
 import keras
-import tensorflow as tf
 
 from keras_deepinit.checks import check_positive_int
 from keras_deepinit.initializers.stacked import initialize_stack
@@ -157,21 +156,27 @@ class ResidualStack2D(keras.layers.Layer):
                 if self.normalization != "batchnorm":
                     return h
                 if training:
-                    mean, variance = tf.nn.moments(h, axes=(0, 1, 2))
+                    mean, variance = keras.ops.moments(h, axes=(0, 1, 2))
                     stats.extend([mean, variance])
                 else:
                     mean = p["moving_mean"][index]
                     variance = p["moving_variance"][index]
-                return tf.nn.batch_normalization(
-                    h, mean, variance, p["beta"][index], p["gamma"][index], self.epsilon
+                return keras.ops.batch_normalization(
+                    h,
+                    mean,
+                    variance,
+                    axis=-1,
+                    offset=p["beta"][index],
+                    scale=p["gamma"][index],
+                    epsilon=self.epsilon,
                 )
 
             h = x
             for index in (0, 1):
-                h = tf.nn.relu(normalize(h, index))
-                h = tf.nn.conv2d(h, p[f"kernel{index + 1}"], 1, "SAME")
+                h = keras.ops.relu(normalize(h, index))
+                h = keras.ops.conv(h, p[f"kernel{index + 1}"], padding="same")
                 if self.conv_bias:
-                    h = tf.nn.bias_add(h, p[f"bias{index + 1}"])
+                    h = h + p[f"bias{index + 1}"]
             if self.normalization != "batchnorm":
                 h = h * p["alpha"]
             return h, stats
@@ -180,14 +185,13 @@ class ResidualStack2D(keras.layers.Layer):
         # normalizations of every block.
         stats_specs = ()
         if training and self.normalization == "batchnorm":
-            spec = tf.TensorSpec((inputs.shape[-1],), self.compute_dtype)
-            stats_specs = (spec,) * 4
+            stats_specs = (((inputs.shape[-1],), self.compute_dtype),) * 4
         outputs, stats = residual_stack(
             inputs, params, branch, training=training, stats_specs=stats_specs
         )
         if stats:
-            means = tf.stack(stats[0::2], axis=1)
-            variances = tf.stack(stats[1::2], axis=1)
+            means = keras.ops.stack(stats[0::2], axis=1)
+            variances = keras.ops.stack(stats[1::2], axis=1)
             for variable, value in (
                 (self.moving_mean, means),
                 (self.moving_variance, variances),

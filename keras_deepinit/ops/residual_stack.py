@@ -1,4 +1,4 @@
-"""A stack of identical residual blocks run as one loop (TensorFlow).
+"""A stack of identical residual blocks run as one loop.
 
 `residual_stack(x, params, branch)` applies `x <- x + r_i` for
 `i = 0 .. blocks - 1`, with `r_i, stats_i = branch(x, params_i)` and every
@@ -6,19 +6,25 @@ parameter stored as one tensor with a leading `blocks` axis. As for
 `keras_deepinit.ops.conv_stack`, the graph holds one loop whatever the depth,
 so thousands of blocks build quickly and cost grows linearly with depth.
 
-Training uses a custom gradient: the forward loop keeps each block's input
-(one activation per block), and the backward loop, block by block from the
-last, recomputes that block's branch under a `tf.GradientTape` and takes its
-gradients with respect to its input and its own slice of each parameter,
-writing them into the stack's gradient in place. Any differentiable branch
-works, batch normalization included, for one more forward pass of each
-branch. `stats_i` (e.g. batch statistics) are returned stacked and carry no
+In training, each backend keeps one activation per block (the block's input)
+and recomputes the branch in the backward pass, for one more forward pass of
+each branch: TensorFlow by a custom gradient (`residual_stack_tf`), JAX by a
+`jax.lax.scan` whose body is under `jax.checkpoint` (`residual_stack_jax`),
+PyTorch by one `torch.utils.checkpoint` per block (`residual_stack_torch`).
+Any differentiable branch written with `keras.ops` works, batch normalization
+included. `stats_i` (e.g. batch statistics) are returned stacked and carry no
 gradient.
 """
 
-import tensorflow as tf
+import importlib
 
-from keras_deepinit.ops import inplace
+import keras
+
+_BACKENDS = {
+    "tensorflow": "keras_deepinit.ops.residual_stack_tf",
+    "jax": "keras_deepinit.ops.residual_stack_jax",
+    "torch": "keras_deepinit.ops.residual_stack_torch",
+}
 
 
 def residual_stack(x, params, branch, training=False, stats_specs=()):
@@ -30,88 +36,26 @@ def residual_stack(x, params, branch, training=False, stats_specs=()):
             branch gets the dict of the `i`-th rows.
         branch: `branch(x, block_params) -> (residual, stats)`, `residual`
             shaped like `x`, `stats` a list of tensors as `stats_specs` says.
-        training: whether gradients will be taken. False runs a plain
-            forward loop, which exports as a SavedModel.
-        stats_specs: one `tf.TensorSpec` per tensor of a block's `stats`.
+        training: whether gradients will be taken. On TensorFlow, False runs
+            a plain forward loop, which exports as a SavedModel.
+        stats_specs: one `(shape, dtype)` pair per tensor of a block's
+            `stats`.
 
     Returns:
         `(y, stats)`: the output and the list of stacked `stats`, each
         `(blocks, ...)`.
     """
-    names = sorted(params)
-    tensors = [params[name] for name in names]
-    blocks = tf.shape(tensors[0])[0]
-
-    def forward(x, tensors, keep_inputs):
-        def apply(x, i):
-            residual, stats = branch(
-                x, {n: t[i] for n, t in zip(names, tensors, strict=False)}
-            )
-            return x + residual, stats
-
-        return _forward(apply, x, blocks, stats_specs, keep_inputs)
-
-    if not training:
-        y, stats, _ = forward(x, tensors, keep_inputs=False)
-        return y, [ta.stack() for ta in stats]
-
-    @tf.custom_gradient
-    def stack(x, *tensors):
-        y, stats, inputs = forward(x, tensors, keep_inputs=True)
-
-        def grad(dy, *unused_stats_grads):
-            def body(i, dy, grads):
-                block_input = inputs.read(i)
-                rows = [t[i] for t in tensors]
-                with tf.GradientTape() as tape:
-                    tape.watch([block_input, *rows])
-                    residual, _ = branch(
-                        block_input, dict(zip(names, rows, strict=False))
-                    )
-                d_input, *d_rows = tape.gradient(
-                    residual,
-                    [block_input, *rows],
-                    output_gradients=dy,
-                    unconnected_gradients=tf.UnconnectedGradients.ZERO,
-                )
-                grads = [
-                    inplace.write_row(g, i, d)
-                    for g, d in zip(grads, d_rows, strict=False)
-                ]
-                return i - 1, dy + d_input, grads
-
-            buffers = [inplace.new_buffer(tf.shape(t), t.dtype) for t in tensors]
-            _, dx, grads = tf.while_loop(
-                lambda i, *_: i >= 0,
-                body,
-                (blocks - 1, dy, buffers),
-                parallel_iterations=1,
-            )
-            return (dx, *grads)
-
-        return (y, *[ta.stack() for ta in stats]), grad
-
-    y, *stats = stack(x, *tensors)
-    return y, [tf.stop_gradient(s) for s in stats]
-
-
-def _forward(apply, x, blocks, stats_specs, keep_inputs):
-    """The forward loop: output, `TensorArray`s of stats, of block inputs."""
-
-    def body(i, x, stats, inputs):
-        if keep_inputs:
-            inputs = inputs.write(i, x)
-        x, block_stats = apply(x, i)
-        stats = [ta.write(i, s) for ta, s in zip(stats, block_stats, strict=True)]
-        return i + 1, x, stats, inputs
-
-    stats = [
-        tf.TensorArray(s.dtype, size=blocks, element_shape=s.shape) for s in stats_specs
-    ]
-    inputs = tf.TensorArray(
-        x.dtype, size=blocks if keep_inputs else 0, element_shape=x.shape
+    backend = keras.config.backend()
+    if backend not in _BACKENDS:
+        raise ValueError(
+            f"residual_stack runs on the Keras backends {tuple(_BACKENDS)}. "
+            f"Received: backend={backend!r}"
+        )
+    module = importlib.import_module(_BACKENDS[backend])
+    return module.residual_stack(
+        keras.ops.convert_to_tensor(x),
+        {name: keras.ops.convert_to_tensor(t) for name, t in params.items()},
+        branch,
+        training=bool(training),
+        stats_specs=tuple(stats_specs),
     )
-    _, y, stats, inputs = tf.while_loop(
-        lambda i, *_: i < blocks, body, (0, x, stats, inputs), parallel_iterations=1
-    )
-    return y, stats, inputs
