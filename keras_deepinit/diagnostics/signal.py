@@ -2,7 +2,8 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
+
+from keras_deepinit.diagnostics import autodiff
 
 
 def default_layers(model):
@@ -15,7 +16,14 @@ def signal_statistics(model, inputs, targets=None, loss=None, layers=None):
 
     Mean-field theory predicts how these evolve with depth: the activations'
     second moment approaches q*, and backpropagated gradients grow or shrink by
-    chi_1 per layer.
+    chi_1 per layer. Runs on every Keras backend.
+
+    Examples:
+
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> stats = signal_statistics(model, np.ones((4, 3), "float32"))
+    >>> stats["activation_rms"].shape
+    (1,)
 
     Args:
         model: a functional or Sequential Keras model.
@@ -39,41 +47,95 @@ def signal_statistics(model, inputs, targets=None, loss=None, layers=None):
             "Expected a model with trainable layers to watch. "
             f"Received: model={model.name!r} with none"
         )
-    probe = keras.Model(
-        model.inputs, [layer.output for layer in layers] + model.outputs
-    )
-    inputs = tf.convert_to_tensor(inputs)
     loss = loss if loss is not None else getattr(model, "loss", None)
-    with tf.GradientTape() as tape:
-        *activations, outputs = probe(inputs, training=False)
+    if targets is not None and loss is None:
+        raise ValueError(
+            "Expected a loss (argument or compiled) to go with targets. "
+            "Received: loss=None"
+        )
+
+    def loss_fn(outputs):
+        predictions = outputs[-1]
         if targets is None:
-            value = (
-                0.5
-                * tf.reduce_sum(tf.square(outputs))
-                / tf.cast(tf.shape(outputs)[0], outputs.dtype)
-            )
-        elif loss is None:
-            raise ValueError(
-                "Expected a loss (argument or compiled) to go with targets. "
-                "Received: loss=None"
-            )
-        else:
-            value = keras.losses.get(loss)(targets, outputs)
-            value = tf.reduce_mean(value)
-    weights = [layer.trainable_weights for layer in layers]
-    activation_grads, weight_grads = tape.gradient(value, (activations, weights))
+            batch = keras.ops.cast(keras.ops.shape(predictions)[0], predictions.dtype)
+            return 0.5 * keras.ops.sum(keras.ops.square(predictions)) / batch
+        return keras.ops.mean(keras.losses.get(loss)(targets, predictions))
+
+    tapped, taps = _tapped_model(model, layers, inputs)
+    outputs, gradients = autodiff.value_and_gradients(tapped, inputs, loss_fn)
+    by_variable = {
+        id(variable): gradient
+        for variable, gradient in zip(
+            tapped.trainable_variables, gradients, strict=True
+        )
+    }
     return {
         "layers": [layer.name for layer in layers],
-        "activation_rms": np.array([rms(a) for a in activations]),
-        "gradient_rms": np.array([rms(g) for g in activation_grads]),
+        "activation_rms": np.array([rms(a) for a in outputs[: len(layers)]]),
+        "gradient_rms": np.array([rms(by_variable[id(t.tap)]) for t in taps]),
         "weight_gradient_norm": np.array(
             [
-                np.sqrt(sum(float(tf.reduce_sum(tf.square(g))) for g in grads))
-                for grads in weight_grads
+                np.sqrt(
+                    sum(
+                        np.sum(by_variable[id(w)] ** 2.0)
+                        for w in layer.trainable_weights
+                    )
+                )
+                for layer in layers
             ]
         ),
     }
 
 
-def rms(tensor):
-    return float(tf.sqrt(tf.reduce_mean(tf.square(tf.cast(tensor, "float64")))))
+def rms(array):
+    """Root mean square of `array`, in float64."""
+    return float(np.sqrt(np.mean(np.square(np.asarray(array, np.float64)))))
+
+
+class _Tap(keras.layers.Layer):
+    """Adds a zero variable to its input: the gradient on it is the input's."""
+
+    def __init__(self, shape, **kwargs):
+        super().__init__(**kwargs)
+        self.tap = self.add_weight(shape=shape, initializer="zeros", name="tap")
+
+    def call(self, inputs):
+        return inputs + keras.ops.cast(self.tap, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def _tapped_model(model, layers, inputs):
+    """`model` returning `layers`' outputs too, each through a `_Tap`.
+
+    The clone shares `model`'s layers and weights. Differentiating with
+    respect to a tap, which has the shape of the whole batch's output, gives
+    the gradient with respect to that layer's output on every backend, JAX's
+    stateless calls included.
+    """
+    model_inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    probe = keras.Model(
+        model_inputs, [layer.output for layer in layers] + model.outputs
+    )
+    specs = keras.tree.map_structure(
+        lambda x: keras.KerasTensor(
+            np.shape(x), keras.backend.standardize_dtype(x.dtype)
+        ),
+        inputs,
+    )
+    shapes = [spec.shape for spec in probe.compute_output_spec(specs)]
+    taps = {
+        id(layer): _Tap(shape, dtype=layer.dtype_policy, name=f"tap_{layer.name}")
+        for layer, shape in zip(layers, shapes, strict=False)
+    }
+
+    def call_function(layer, *args, **kwargs):
+        outputs = layer(*args, **kwargs)
+        tap = taps.get(id(layer))
+        return outputs if tap is None else tap(outputs)
+
+    tapped = keras.models.clone_model(
+        probe, clone_function=lambda layer: layer, call_function=call_function
+    )
+    return tapped, [taps[id(layer)] for layer in layers]
