@@ -1,10 +1,8 @@
-"""Dense and convolution layers whose kernel is orthogonalized (OWN, ONI)."""
+"""Keras Dense and Conv layers whose kernel is orthogonalized (OWN, ONI)."""
 
 import math
-import numbers
 
 import keras
-import tensorflow as tf
 
 from keras_deepinit.checks import check_positive_int
 from keras_deepinit.ops.own import METHODS
@@ -13,35 +11,31 @@ from keras_deepinit.ops.own import orthogonalize
 from keras_deepinit.ops.own import resolve_group_size
 
 
-class _OrthogonalLayer(keras.layers.Layer):
-    """Holds the free weight `v`, in the Keras kernel shape, and its `W`.
+class _OrthogonalKernel:
+    """Makes a Keras `Dense`/`ConvND`'s `kernel` the orthogonalized `v`.
 
-    Training computes `W` from `v` on every call (gradients flow through the
-    orthogonalization) and caches it in the non-trainable weight `kernel`,
-    with the `v` it came from in `kernel_source`. Inference uses the cached
-    `kernel` directly, recomputing it only when `v` differs from its source
-    (after an optimizer step, or `v.assign`): one comparison per call, no
-    eigendecomposition. Saved models and SavedModel exports carry the cache.
+    The layer trains the free weight `v`, in the Keras kernel shape, and its
+    `kernel` property returns `W = orthogonalize(v)` (times the learnable
+    scale), as Keras's LoRA reparametrizes `kernel`: Keras's `call` reads
+    `self.kernel` and does the rest. Training computes `W` from `v` on every
+    call, so gradients flow through the orthogonalization. Inference reads
+    the non-trainable cache `kernel_cache` (the variable named `"kernel"`),
+    recomputing it only when `v` differs from the `kernel_source` it came
+    from (after an optimizer step or `v.assign`): one comparison and a copy
+    per call, no eigendecomposition. Saved models and exports carry the
+    cache.
     """
 
     def __init__(
         self,
-        units,
-        activation=None,
-        use_bias=True,
+        *args,
         group_size=None,
         epsilon=1e-5,
         method="eig",
         iterations=5,
         learnable_scale=False,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.units = check_positive_int(self._units_name, units)
         if group_size is not None:
             check_positive_int("group_size", group_size)
         epsilon = check_epsilon(epsilon)
@@ -49,62 +43,77 @@ class _OrthogonalLayer(keras.layers.Layer):
             raise ValueError(
                 f"Expected method to be one of {METHODS}. Received: method={method!r}"
             )
-        self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
+        iterations = check_positive_int("iterations", iterations)
+        if kwargs.get("lora_rank"):
+            raise ValueError(
+                "Expected no LoRA on an orthogonalized kernel: its weight is v, "
+                f"not the kernel. Received: lora_rank={kwargs['lora_rank']!r}"
+            )
+        super().__init__(*args, **kwargs)
+        check_positive_int(self._units_name, self._own_units)
         self.group_size = group_size
-        self.epsilon = float(epsilon)
+        self.epsilon = epsilon
         self.method = method
-        self.iterations = check_positive_int("iterations", iterations)
+        self.iterations = iterations
         self.learnable_scale = bool(learnable_scale)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self._own_training = False
 
-    def _build_weights(self, kernel_shape):
-        resolve_group_size(self.units, math.prod(kernel_shape[:-1]), self.group_size)
+    @property
+    def _own_units(self):
+        return getattr(self, self._units_name)
+
+    def _build_kernel(self, kernel_shape):
+        resolve_group_size(
+            self._own_units, math.prod(kernel_shape[:-1]), self.group_size
+        )
+        # Not autocast: W is computed from float32 v, and the staleness test
+        # compares v with its source exactly.
         self.v = self.add_weight(
             name="v",
             shape=kernel_shape,
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            autocast=False,
         )
-        # The cache of W. A NaN source differs from any v: the first
-        # inference call computes W.
-        for name, initializer in (("kernel", "zeros"), ("kernel_source", _nan)):
-            setattr(
-                self,
-                name,
-                self.add_weight(
-                    name=name,
-                    shape=kernel_shape,
-                    initializer=initializer,
-                    trainable=False,
-                    aggregation="only_first_replica",
-                ),
+        # A NaN source differs from any v: the first inference computes W.
+        self.kernel_cache, self.kernel_source = (
+            self.add_weight(
+                name=name,
+                shape=kernel_shape,
+                initializer=initializer,
+                trainable=False,
+                autocast=False,
+                aggregation="only_first_replica",
             )
+            for name, initializer in (("kernel", "zeros"), ("kernel_source", _nan))
+        )
         self.scale = None
         if self.learnable_scale:
             self.scale = self.add_weight(
-                name="scale", shape=(self.units,), initializer="ones"
+                name="scale",
+                shape=(self._own_units,),
+                initializer="ones",
+                autocast=False,
             )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
                 name="bias",
-                shape=(self.units,),
+                shape=(self._own_units,),
                 initializer=self.bias_initializer,
                 regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
 
     def orthogonal_kernel(self):
         """`W`, orthogonalized from `v`, in the Keras kernel shape of `v`.
 
-        Without the learnable scale, which multiplies the last axis (one
-        factor per output unit) when the layer runs.
+        Without the learnable scale, which `kernel` applies to the last axis
+        (one factor per output unit).
         """
-        shape = tuple(self.v.shape)
-        matrix = keras.ops.transpose(keras.ops.reshape(self.v, (-1, self.units)))
+        v = keras.ops.convert_to_tensor(self.v)
+        matrix = keras.ops.transpose(keras.ops.reshape(v, (-1, self._own_units)))
         w = orthogonalize(
             matrix,
             group_size=self.group_size,
@@ -112,307 +121,200 @@ class _OrthogonalLayer(keras.layers.Layer):
             method=self.method,
             iterations=self.iterations,
         )
-        return keras.ops.reshape(keras.ops.transpose(w), shape)
+        return keras.ops.reshape(keras.ops.transpose(w), tuple(v.shape))
 
-    def _kernel(self, training):
-        if training:
-            kernel = self._refresh_cache()
+    @property
+    def kernel(self):
+        if not self.built:
+            raise AttributeError("You must build the layer before accessing `kernel`.")
+        if self._own_training:
+            kernel = self.orthogonal_kernel()
         else:
-            stale = keras.ops.any(keras.ops.not_equal(self.v, self.kernel_source))
-            kernel = tf.cond(
-                stale, self._refresh_cache, lambda: tf.identity(self.kernel)
-            )
+            kernel = self._cached_kernel()
         if self.scale is not None:
-            kernel = kernel * self.scale
+            kernel = kernel * keras.ops.convert_to_tensor(self.scale)
         return keras.ops.cast(kernel, self.compute_dtype)
 
-    def _refresh_cache(self):
-        kernel = self.orthogonal_kernel()
-        self.kernel.assign(keras.ops.stop_gradient(kernel))
-        self.kernel_source.assign(self.v)
+    def _cached_kernel(self):
+        v = keras.ops.convert_to_tensor(self.v)
+        stale = keras.ops.any(keras.ops.not_equal(v, self.kernel_source))
+        # Pure branches, and the writes after them: a JAX cond cannot assign.
+        kernel = keras.ops.cond(
+            stale,
+            self.orthogonal_kernel,
+            lambda: keras.ops.convert_to_tensor(self.kernel_cache),
+        )
+        self.kernel_cache.assign(keras.ops.stop_gradient(kernel))
+        self.kernel_source.assign(v)
         return kernel
 
-    def _finish(self, outputs, bias_shape):
-        if self.bias is not None:
-            bias = keras.ops.cast(self.bias, self.compute_dtype)
-            outputs = outputs + keras.ops.reshape(bias, bias_shape)
-        return self.activation(outputs)
+    def call(self, inputs, training=None):
+        # `kernel` is a property: it learns the mode from this flag.
+        self._own_training = bool(training)
+        try:
+            return super().call(inputs)
+        finally:
+            self._own_training = False
+
+    def save_own_variables(self, store):
+        # Every variable, v and the cache included, as a plain Layer does.
+        keras.layers.Layer.save_own_variables(self, store)
+
+    def load_own_variables(self, store):
+        keras.layers.Layer.load_own_variables(self, store)
+
+    def enable_lora(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"{type(self).__name__} trains v, not its kernel: LoRA does not apply."
+        )
+
+    def quantize(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"{type(self).__name__} computes its kernel from v: it cannot be "
+            "quantized. Quantize a plain layer holding its `kernel` instead."
+        )
 
     def get_config(self):
         return {
             **super().get_config(),
-            self._units_name: self.units,
-            "activation": keras.activations.serialize(self.activation),
-            "use_bias": self.use_bias,
             "group_size": self.group_size,
             "epsilon": self.epsilon,
             "method": self.method,
             "iterations": self.iterations,
             "learnable_scale": self.learnable_scale,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
         }
 
 
-@keras.saving.register_keras_serializable(package="keras_deepinit")
-class OrthogonalDense(_OrthogonalLayer):
-    """A dense layer whose kernel has orthonormal, zero-mean rows (OWN, ONI).
+_OWN_ARGS = """group_size: Positive int, the number of {units} orthogonalized
+            together; it must divide `{units}` and be at most the fan-in less
+            one. `None` takes the largest valid size.
+        epsilon: Float >= 0, the regularizer of `S^(-1/2)`, relative to the
+            mean eigenvalue (see `keras_deepinit.ops.orthogonalize`).
+        method: `"eig"` (OWN, exactly orthogonal) or `"newton"` (ONI,
+            orthogonal as `iterations` grows).
+        iterations: Positive int, Newton iterations for `"newton"`.
+        learnable_scale: Bool, whether to learn one scale per {unit}, initially
+            1, that multiplies the {unit}'s row of `W`."""
 
-    The layer trains a free matrix `v`, of the shape `(input_dim, units)` of a
-    Dense kernel, and computes `y = activation(x @ W^T + bias)` from `W =
-    keras_deepinit.ops.orthogonalize(v^T)`: the rows of `W`, one per unit,
-    are centred and orthonormal within each group of `group_size` units. In
-    training and inference alike (and in exported SavedModels), `W` is
-    computed from `v` on every call, so gradient steps move `v` freely and
-    `W` stays orthogonal.
+_REFERENCE = """Reference:
+
+    - [Huang et al., 2018](https://arxiv.org/abs/1709.06079)
+    - [Huang et al., 2020](https://arxiv.org/abs/2004.00917)
+    """
+
+
+@keras.saving.register_keras_serializable(package="keras_deepinit")
+class OrthogonalDense(_OrthogonalKernel, keras.layers.Dense):
+    __doc__ = f"""A `keras.layers.Dense` whose kernel has orthonormal, centred rows.
+
+    The layer trains a free weight `v`, of the shape `(input_dim, units)` of
+    the Dense kernel, and its `kernel` is `W = orthogonalize(v^T)^T` (see
+    `keras_deepinit.ops.orthogonalize`): the rows of `W^T`, one per unit, sum
+    to zero and are orthonormal within each group of `group_size` units.
+    Gradient steps move `v` freely and `W` stays orthogonal. Training
+    computes `W` on every call; inference caches it until `v` changes.
 
     Examples:
 
     >>> layer = OrthogonalDense(3, epsilon=0.0)
     >>> y = layer(np.ones((2, 5)))
-    >>> w = keras.ops.convert_to_numpy(layer.orthogonal_kernel())
+    >>> w = keras.ops.convert_to_numpy(layer.kernel)
     >>> bool(np.allclose(w.T @ w, np.eye(3), atol=1e-5))
     True
 
     Args:
-        units: Positive int, the number of output units (rows of `W`).
-        activation: Keras activation applied to the output (none by default).
-        use_bias: Bool, whether to add a learnable bias.
-        group_size: Positive int, the number of units orthogonalized together;
-            it must divide `units` and be at most `input_dim - 1`. `None`
-            takes the largest valid size, one group when
-            `units <= input_dim - 1`.
-        epsilon: Float >= 0, the regularizer of `S^(-1/2)`, relative to the
-            mean eigenvalue (see `keras_deepinit.ops.orthogonalize`).
-        method: `"eig"` (OWN, exactly orthogonal) or `"newton"` (ONI,
-            orthogonal as `iterations` grows).
-        iterations: Positive int, Newton iterations for `"newton"`.
-        learnable_scale: Bool, whether to learn one scale per unit, initially
-            1, that multiplies the rows of `W`.
-        kernel_initializer: Initializer of `v`.
-        bias_initializer: Initializer of the bias.
-        kernel_regularizer: Regularizer of `v`.
-        bias_regularizer: Regularizer of the bias.
-        **kwargs: Base layer keyword arguments, such as `name` or `dtype`.
+        units: Positive int, the number of output units (rows of `W^T`).
+        {_OWN_ARGS.format(units="units", unit="unit")}
+        **kwargs: The other arguments of `keras.layers.Dense` (`activation`,
+            `use_bias`, initializers, regularizers and constraints, which for
+            the kernel apply to `v`) and base layer keyword arguments.
 
-    Reference:
-
-    - [Huang et al., 2018](https://arxiv.org/abs/1709.06079)
-    - [Huang et al., 2020](https://arxiv.org/abs/2004.00917)
-    """
+    {_REFERENCE}"""
 
     _units_name = "units"
 
-    def __init__(self, units, **kwargs):
-        super().__init__(units, **kwargs)
-        self.input_spec = keras.layers.InputSpec(min_ndim=2)
-
     def build(self, input_shape):
-        input_dim = input_shape[-1]
-        self._build_weights((input_dim, self.units))
-        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
-
-    def call(self, inputs, training=None):
-        kernel = self._kernel(training)
-        return self._finish(keras.ops.matmul(inputs, kernel), (self.units,))
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.units)
+        self._build_kernel((input_shape[-1], self.units))
+        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
 
 
-class _OrthogonalConv(_OrthogonalLayer):
-    """A convolution over `rank` spatial axes with an orthogonalized kernel."""
+class _OrthogonalConv(_OrthogonalKernel):
+    """The build of a Keras `ConvND` with the kernel of `_OrthogonalKernel`."""
 
-    rank = None
     _units_name = "filters"
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        data_format=None,
-        dilation_rate=1,
-        **kwargs,
-    ):
-        super().__init__(filters, **kwargs)
-        self.kernel_size = _tuple("kernel_size", kernel_size, self.rank)
-        self.strides = _tuple("strides", strides, self.rank)
-        self.dilation_rate = _tuple("dilation_rate", dilation_rate, self.rank)
-        if self.strides != (1,) * self.rank and self.dilation_rate != (1,) * self.rank:
-            raise ValueError(
-                "Expected strides or dilation_rate to be 1. Received: "
-                f"strides={strides!r}, dilation_rate={dilation_rate!r}"
-            )
-        padding = padding.lower() if isinstance(padding, str) else padding
-        if padding not in ("valid", "same"):
-            raise ValueError(
-                'Expected padding to be "valid" or "same". '
-                f"Received: padding={padding!r}"
-            )
-        self.padding = padding
-        self.data_format = data_format or keras.config.image_data_format()
-        if self.data_format not in ("channels_last", "channels_first"):
-            raise ValueError(
-                'Expected data_format to be "channels_last" or "channels_first". '
-                f"Received: data_format={data_format!r}"
-            )
-        self.input_spec = keras.layers.InputSpec(ndim=self.rank + 2)
-
-    @property
-    def _channel_axis(self):
-        return -1 if self.data_format == "channels_last" else 1
-
     def build(self, input_shape):
-        channels = input_shape[self._channel_axis]
-        if channels is None:
+        channel_axis = -1 if self.data_format == "channels_last" else 1
+        channels = input_shape[channel_axis]
+        if channels is None or channels % self.groups:
             raise ValueError(
-                "Expected the channel axis of the input to be defined. "
-                f"Received: input_shape={input_shape}"
+                "Expected the input channels to be defined and divisible by "
+                f"groups={self.groups}. Received: input_shape={input_shape}"
             )
-        self._build_weights((*self.kernel_size, channels, self.filters))
+        # Keras's checks of the spatial sizes.
+        self.compute_output_shape(input_shape)
+        kernel_shape = (*self.kernel_size, channels // self.groups, self.filters)
+        self._build_kernel(kernel_shape)
         self.input_spec = keras.layers.InputSpec(
-            ndim=self.rank + 2, axes={self._channel_axis: channels}
+            min_ndim=self.rank + 2, axes={channel_axis: channels}
         )
 
-    @property
-    def filters(self):
-        return self.units
 
-    def call(self, inputs, training=None):
-        outputs = keras.ops.conv(
-            inputs,
-            self._kernel(training),
-            strides=self.strides,
-            padding=self.padding,
-            data_format=self.data_format,
-            dilation_rate=self.dilation_rate,
-        )
-        if self.data_format == "channels_last":
-            return self._finish(outputs, (self.filters,))
-        return self._finish(outputs, (self.filters,) + (1,) * self.rank)
+_CONV_DOC = """A `keras.layers.Conv{rank}D` whose kernel is orthogonalized (OWN, ONI).
 
-    def compute_output_shape(self, input_shape):
-        first = self.data_format == "channels_first"
-        spatial = input_shape[2:] if first else input_shape[1:-1]
-        sizes = []
-        for size, k, stride, rate in zip(
-            spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
-        ):
-            if size is None:
-                sizes.append(None)
-            elif self.padding == "same":
-                sizes.append(-(-size // stride))
-            else:
-                sizes.append((size - rate * (k - 1) - 1) // stride + 1)
-        if first:
-            return (input_shape[0], self.filters, *sizes)
-        return (input_shape[0], *sizes, self.filters)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "data_format": self.data_format,
-            "dilation_rate": self.dilation_rate,
-        }
-
-
-_CONV_DOC = """A {rank}D convolution whose kernel is orthogonalized (OWN, ONI).
-
-    The layer trains a free kernel `v`, of the shape
-    `(*kernel_size, in_channels, filters)` of a Keras `Conv{rank}D` kernel, and
-    convolves with `W`: `v` read as a `filters x (prod(kernel_size) *
-    in_channels)` matrix, one row per filter, orthogonalized by
-    `keras_deepinit.ops.orthogonalize` and reshaped back. Each filter is then
-    centred, and the filters of a group are orthonormal as vectors. `W` is
-    computed from `v` on every call, in training and inference alike.
+    The layer trains a free weight `v`, of the shape
+    `(*kernel_size, in_channels // groups, filters)` of the Keras kernel, and
+    its `kernel` is `W`: `v` read as a `filters x fan_in` matrix, one row per
+    filter, orthogonalized by `keras_deepinit.ops.orthogonalize` and reshaped
+    back. Each filter is centred, and the filters of a group are orthonormal
+    as vectors. Strides, padding, dilation, groups and data format are
+    Keras's. Training computes `W` on every call; inference caches it until
+    `v` changes.
 
     Examples:
 
-    >>> layer = {name}(8, {example_kernel})
+    >>> layer = {name}(8, 3)
     >>> y = layer(np.ones({example_input}))
-    >>> tuple(layer.orthogonal_kernel().shape)
+    >>> tuple(layer.kernel.shape)
     {example_shape}
 
     Args:
         filters: Positive int, the number of output channels (rows of `W`).
         kernel_size: Int or tuple of {rank} ints.
-        strides: Int or tuple of {rank} ints.
-        padding: `"valid"` or `"same"`.
-        data_format: `"channels_last"` or `"channels_first"`; defaults to
-            `keras.config.image_data_format()`.
-        dilation_rate: Int or tuple of {rank} ints.
-        activation: Keras activation applied to the output (none by default).
-        use_bias: Bool, whether to add a learnable bias.
-        group_size: Positive int, the number of filters orthogonalized
-            together; it must divide `filters` and be at most
-            `prod(kernel_size) * in_channels - 1`. `None` takes the largest
-            valid size.
-        epsilon: Float >= 0, the regularizer of `S^(-1/2)`, relative to the
-            mean eigenvalue (see `keras_deepinit.ops.orthogonalize`).
-        method: `"eig"` (OWN, exactly orthogonal) or `"newton"` (ONI,
-            orthogonal as `iterations` grows).
-        iterations: Positive int, Newton iterations for `"newton"`.
-        learnable_scale: Bool, whether to learn one scale per filter,
-            initially 1, that multiplies the filters of `W`.
-        kernel_initializer: Initializer of `v`.
-        bias_initializer: Initializer of the bias.
-        kernel_regularizer: Regularizer of `v`.
-        bias_regularizer: Regularizer of the bias.
-        **kwargs: Base layer keyword arguments, such as `name` or `dtype`.
+        {own_args}
+        **kwargs: The other arguments of `keras.layers.Conv{rank}D`
+            (`strides`, `padding`, `data_format`, `dilation_rate`, `groups`,
+            `activation`, `use_bias`, initializers, regularizers and
+            constraints, which for the kernel apply to `v`) and base layer
+            keyword arguments.
 
-    Reference:
+    {reference}"""
 
-    - [Huang et al., 2018](https://arxiv.org/abs/1709.06079)
-    - [Huang et al., 2020](https://arxiv.org/abs/2004.00917)
-    """
+
+def _conv_doc(rank, example_input, example_shape):
+    return _CONV_DOC.format(
+        rank=rank,
+        name=f"OrthogonalConv{rank}D",
+        example_input=example_input,
+        example_shape=example_shape,
+        own_args=_OWN_ARGS.format(units="filters", unit="filter"),
+        reference=_REFERENCE,
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_deepinit")
-class OrthogonalConv1D(_OrthogonalConv):
-    __doc__ = _CONV_DOC.format(
-        rank=1,
-        name="OrthogonalConv1D",
-        example_kernel="3",
-        example_input="(2, 10, 4)",
-        example_shape="(3, 4, 8)",
-    )
-    rank = 1
+class OrthogonalConv1D(_OrthogonalConv, keras.layers.Conv1D):
+    __doc__ = _conv_doc(1, "(2, 10, 4)", "(3, 4, 8)")
 
 
 @keras.saving.register_keras_serializable(package="keras_deepinit")
-class OrthogonalConv2D(_OrthogonalConv):
-    __doc__ = _CONV_DOC.format(
-        rank=2,
-        name="OrthogonalConv2D",
-        example_kernel="3",
-        example_input="(2, 7, 7, 4)",
-        example_shape="(3, 3, 4, 8)",
-    )
-    rank = 2
+class OrthogonalConv2D(_OrthogonalConv, keras.layers.Conv2D):
+    __doc__ = _conv_doc(2, "(2, 7, 7, 4)", "(3, 3, 4, 8)")
 
 
-def _tuple(name, value, rank):
-    values = (value,) * rank if isinstance(value, numbers.Integral) else value
-    if (
-        not isinstance(values, (tuple, list))
-        or len(values) != rank
-        or any(
-            isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 1
-            for x in values
-        )
-    ):
-        raise ValueError(
-            f"Expected {name} to be a positive int or a tuple of {rank} of them. "
-            f"Received: {name}={value!r}"
-        )
-    return tuple(int(x) for x in values)
+@keras.saving.register_keras_serializable(package="keras_deepinit")
+class OrthogonalConv3D(_OrthogonalConv, keras.layers.Conv3D):
+    __doc__ = _conv_doc(3, "(2, 5, 5, 5, 2)", "(3, 3, 3, 2, 8)")
 
 
 def _nan(shape, dtype=None):
