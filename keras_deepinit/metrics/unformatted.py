@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 import scipy.optimize
-import tensorflow as tf
 
 from keras_deepinit.checks import check_positive_int
+from keras_deepinit.ops.host import numpy_call
 
 
 def matched_accuracy(counts):
@@ -80,32 +80,24 @@ class UnformattedAccuracy(keras.metrics.Metric):
                 f"Received: y_pred.shape={tuple(y_pred.shape)}"
             )
         units = keras.ops.argmax(keras.ops.reshape(y_pred, (-1, self.num_units)), -1)
+        units = keras.ops.one_hot(units, self.num_units, dtype="float32")
         labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
-        pairs = keras.ops.cast(units, "int32") * self.num_classes + labels
-        weights = None
+        labels = keras.ops.one_hot(labels, self.num_classes, dtype="float32")
         if sample_weight is not None:
-            weights = keras.ops.reshape(keras.ops.cast(sample_weight, "float32"), (-1,))
-        counts = keras.ops.bincount(
-            pairs, weights=weights, minlength=self.num_units * self.num_classes
-        )
-        counts = keras.ops.reshape(
-            keras.ops.cast(counts, "float32"), (self.num_units, self.num_classes)
-        )
+            weights = keras.ops.cast(sample_weight, "float32")
+            units = units * keras.ops.reshape(weights, (-1, 1))
+        # The (unit, class) counts as a product of one-hot rows: a bincount
+        # of traced values has no static length under JAX.
+        counts = keras.ops.matmul(keras.ops.transpose(units), labels)
         self.counts.assign_add(counts)
 
     def result(self):
-        # The assignment runs on the host, in numpy, also inside tf.function.
-        value = tf.numpy_function(
-            lambda counts: np.float32(matched_accuracy(counts)),
-            [self.counts.value],
-            tf.float32,
-            stateful=False,
-        )
-        value.set_shape(())
+        # The assignment runs on the host, in numpy, also inside jitted steps.
+        value = numpy_call(matched_accuracy, self.counts, (), "float32")
         return keras.ops.cast(value, self.dtype)
 
     def reset_state(self):
-        self.counts.assign(keras.ops.zeros_like(self.counts))
+        self.counts.assign(keras.ops.zeros(self.counts.shape, self.counts.dtype))
 
     def get_config(self):
         return {

@@ -1,7 +1,6 @@
 """Training without backpropagation across blocks: the HSIC bottleneck."""
 
 import keras
-import tensorflow as tf
 
 from keras_deepinit.losses.hsic import HSICLoss
 from keras_deepinit.metrics.unformatted import UnformattedAccuracy
@@ -13,14 +12,17 @@ class HSICTrainer(keras.Model):
 
     `fit` updates block `i` from `nHSIC(Z_i, X) - beta nHSIC(Z_i, Y)` alone:
     each block sees its predecessor's output with the gradient stopped, so no
-    gradient crosses from one block to another. One backward pass serves all
-    blocks, since the sum of the objectives has, for each block's weights,
-    the gradient of that block's objective. The input and label kernels are
-    computed once per batch, not once per block. `compile` takes just the
-    optimizer; the logs are the summed objective (`loss`), the output block's
-    `hsic_x` and `hsic_y`, and `unformatted_accuracy` (`UnformattedAccuracy`
-    of the output). Calling the model runs the blocks: its output is the last
-    block's.
+    gradient crosses from one block to another. The objectives are the
+    model's `compute_loss`, so Keras's own `train_step` takes one backward
+    pass for all blocks (the sum of the objectives has, for each block's
+    weights, the gradient of that block's objective) on every backend, and
+    averages the replicas' gradients under `tf.distribute`. The input and
+    label kernels are computed once per batch, not once per block. `compile`
+    takes just the optimizer; the logs are the summed objective (`loss`), the
+    output block's `hsic_x` and `hsic_y`, and `unformatted_accuracy`
+    (`UnformattedAccuracy` of the output), each averaged over samples.
+    Sample weights are ignored: the objectives are statistics of a batch.
+    Calling the model runs the blocks: its output is the last block's.
 
     Examples:
 
@@ -36,7 +38,7 @@ class HSICTrainer(keras.Model):
     ... ]
     >>> trainer = HSICTrainer(blocks, beta=200.0, sigma=6.0, num_classes=10)
     >>> trainer.compile(keras.optimizers.SGD(0.001))
-    >>> trainer.fit(train, epochs=1)  # (images, labels) batches.
+    >>> trainer.fit(images, labels, batch_size=128, epochs=1)
 
     Args:
         blocks: Keras layers (often `keras.Sequential`s) applied in order.
@@ -68,19 +70,12 @@ class HSICTrainer(keras.Model):
         self.objective = HSICLoss(beta, sigma, measure, epsilon, kernel, num_classes)
         self.num_classes = num_classes
         self.output_units = output_units or num_classes
-        self.loss_tracker = keras.metrics.Mean(name="loss")
         self.input_dependence = keras.metrics.Mean(name="hsic_x")
         self.label_dependence = keras.metrics.Mean(name="hsic_y")
         self.accuracy = UnformattedAccuracy(num_classes, self.output_units)
-
-    @property
-    def metrics(self):
-        return [
-            self.loss_tracker,
-            self.input_dependence,
-            self.label_dependence,
-            self.accuracy,
-        ]
+        # The block outputs of the last call, which compute_loss reads (as
+        # Keras's compute_loss reads the losses that layers add in call).
+        self._last_call = _LastCall()
 
     def build(self, input_shape):
         shape = tuple(input_shape)
@@ -91,55 +86,53 @@ class HSICTrainer(keras.Model):
         self.built = True
 
     def call(self, inputs, training=None):
-        hidden = inputs
+        outputs = self.block_outputs(inputs, training=training)
+        self._last_call.outputs = outputs
+        return outputs[-1]
+
+    def block_outputs(self, inputs, training=None):
+        """Runs the blocks, each on its predecessor's output with the gradient
+        stopped; returns every block's output, in order."""
+        hidden, outputs = keras.ops.convert_to_tensor(inputs), []
         for block in self.blocks:
-            hidden = block(hidden, training=training)
-        return hidden
+            hidden = block(keras.ops.stop_gradient(hidden), training=training)
+            outputs.append(hidden)
+        return outputs
 
     def block_objectives(self, inputs, labels, training=None):
-        """Runs the blocks, each on its predecessor's output with the gradient
-        stopped.
+        """Runs the blocks and scores each.
 
         Returns:
             `(output, objectives)`: the last block's output and, per block,
             `(loss, nHSIC(Z, X), nHSIC(Z, Y))`.
         """
-        if not self.built:  # fit calls train_step before it calls the model
+        if not self.built:
             self.build(tuple(inputs.shape))
+        outputs = self.block_outputs(inputs, training=training)
+        return outputs[-1], self.objectives(outputs, inputs, labels)
+
+    def objectives(self, outputs, inputs, labels):
+        """Per block output, `(loss, nHSIC(Z, X), nHSIC(Z, Y))`; the batch's
+        input and label kernels are computed once for all."""
         references = self.objective.references(inputs, labels)
-        hidden, objectives = inputs, []
-        for block in self.blocks:
-            output = block(keras.ops.stop_gradient(hidden), training=training)
-            objectives.append(self.objective.objective(output, references))
-            hidden = output
-        return hidden, objectives
+        return [self.objective.objective(z, references) for z in outputs]
 
-    def train_step(self, data):
-        inputs, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            output, objectives = self.block_objectives(inputs, labels, training=True)
-            total = keras.ops.sum(keras.ops.stack([o[0] for o in objectives]))
-            # Replicas' gradients are summed: average them. Each replica's
-            # objective is over its own share of the batch.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = total / replicas
-        variables = self.trainable_variables
-        gradients = tape.gradient(scaled, variables)
-        self.optimizer.apply(gradients, variables)
-        return self._update_metrics(total, objectives[-1], labels, output)
-
-    def test_step(self, data):
-        inputs, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        output, objectives = self.block_objectives(inputs, labels, training=False)
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        outputs, self._last_call.outputs = self._last_call.outputs, None
+        if outputs is None or outputs[-1] is not y_pred:  # not from call(x)
+            outputs = self.block_outputs(x, training=training)
+        objectives = self.objectives(outputs, x, y)
         total = keras.ops.sum(keras.ops.stack([o[0] for o in objectives]))
-        return self._update_metrics(total, objectives[-1], labels, output)
+        samples = keras.ops.shape(outputs[-1])[0]
+        self.input_dependence.update_state(objectives[-1][1], samples)
+        self.label_dependence.update_state(objectives[-1][2], samples)
+        return total / _replicas(self)
 
-    def _update_metrics(self, total, last, labels, output):
-        self.loss_tracker.update_state(total)
-        self.input_dependence.update_state(last[1])
-        self.label_dependence.update_state(last[2])
-        self.accuracy.update_state(labels, output)
-        return {metric.name: metric.result() for metric in self.metrics}
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        self.accuracy.update_state(y, y_pred)
+        return super().compute_metrics(x, y, y_pred, sample_weight)
 
     def get_config(self):
         return {
@@ -204,3 +197,20 @@ def build_sigma_combined(networks, num_classes, input_shape, name="sigma_combine
     hidden = keras.layers.BatchNormalization(name="normalize")(hidden)
     logits = keras.layers.Dense(num_classes, name="classifier")(hidden)
     return keras.Model(inputs, logits, name=name)
+
+
+class _LastCall:
+    """A plain holder, out of Keras's attribute tracking."""
+
+    outputs = None
+
+
+def _replicas(model):
+    """Replicas whose gradients Keras sums: `tf.distribute`'s, else 1.
+
+    Keras's train_step on TensorFlow expects each replica's loss divided by
+    their number, as its own losses are; other backends train on the global
+    batch.
+    """
+    strategy = getattr(model, "distribute_strategy", None)  # TensorFlow only
+    return 1 if strategy is None else strategy.num_replicas_in_sync
