@@ -3,8 +3,8 @@
 import os
 
 import keras
-import tensorflow as tf
 
+from keras_deepinit.callbacks.summary_writer import create_summary_writer
 from keras_deepinit.checks import check_positive_int
 from keras_deepinit.diagnostics.signal import signal_statistics
 
@@ -23,7 +23,9 @@ class SignalPropagationMonitor(keras.callbacks.Callback):
     `signal_activation_ratio` (last layer's activation RMS over the first's)
     and `signal_gradient_ratio` (first layer's gradient RMS over the last's,
     large when gradients explode backwards). With `log_dir`, every value is
-    also written for TensorBoard under `<log_dir>/signal`.
+    also written for TensorBoard under `<log_dir>/signal` (with histograms over
+    the layers under TensorFlow; see `summary_writer`). Runs on every Keras
+    backend.
 
     Examples:
 
@@ -59,9 +61,7 @@ class SignalPropagationMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         if self.log_dir is not None and self._writer is None:
-            self._writer = tf.summary.create_file_writer(
-                os.path.join(self.log_dir, "signal")
-            )
+            self._writer = create_summary_writer(os.path.join(self.log_dir, "signal"))
         if not self.history:
             self._measure(step=0)
 
@@ -86,12 +86,11 @@ class SignalPropagationMonitor(keras.callbacks.Callback):
         record["epoch"] = step
         self.history.append(record)
         if self._writer is not None:
-            with self._writer.as_default(step=step):
-                for statistic in STATISTICS:
-                    values = record[statistic]
-                    tf.summary.histogram(f"{statistic}/over_layers", values)
-                    for index, (name, value) in enumerate(
-                        zip(record["layers"], values, strict=True)
-                    ):
-                        tf.summary.scalar(f"{statistic}/{index:04d}_{name}", value)
+            for statistic in STATISTICS:
+                values = record[statistic]
+                self._writer.histogram(f"{statistic}/over_layers", values, step)
+                for index, (name, value) in enumerate(
+                    zip(record["layers"], values, strict=True)
+                ):
+                    self._writer.scalar(f"{statistic}/{index:04d}_{name}", value, step)
         return record

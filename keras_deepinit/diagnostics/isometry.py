@@ -91,13 +91,24 @@ def fraction_near_one(values, low=0.5, high=2.0):
 
 
 def plot_spectra(spectra, out, title=None):
-    """Histograms of Jacobian singular values (log scale), one per initializer."""
-    import matplotlib
+    """Histograms of Jacobian singular values (log scale), one per initializer.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Builds a `matplotlib.figure.Figure` of its own, without pyplot, so the
+    user's matplotlib backend and open figures are left as they are.
 
-    figure, axis = plt.subplots(figsize=(7, 4.5))
+    Args:
+        spectra: a dict of initializer name to singular values, as returned
+            by `isometry_spectra`.
+        out: path of the image to write; its folder is created.
+        title: the plot's title.
+
+    Returns:
+        `out`.
+    """
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4.5))
+    axis = figure.subplots()
     values = np.concatenate(list(spectra.values()))
     low = max(values[values > 0].min(), 1e-8)
     bins = np.logspace(np.log10(low), np.log10(values.max()), 80)
@@ -121,5 +132,4 @@ def plot_spectra(spectra, out, title=None):
     figure.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     figure.savefig(out, dpi=120)
-    plt.close(figure)
     return out

@@ -1,7 +1,7 @@
 """The diagnostics' derivatives, taken by the backend Keras runs on.
 
 `batch_jacobian` and `value_and_gradients` read the same on every backend;
-each backend's machinery (`tf.GradientTape`, `jax.jacrev`, `torch.func`)
+each backend's machinery (`tf.GradientTape`, `jax.jacrev`, `torch.autograd`)
 sits in a module of its own, imported only when that backend is in use, so
 that JAX and PyTorch users never import TensorFlow.
 """
