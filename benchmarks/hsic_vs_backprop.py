@@ -57,7 +57,7 @@ def classifier_loss():
 
 
 def run_seed(seed, args, train, test):
-    config = HSICConfig(**PRESETS["mlp_1024_relu"], seed=seed)
+    config = HSICConfig(**PRESETS["mlp_1024_relu"]["config"], seed=seed)
     keras.utils.set_random_seed(seed)
     network = build_hsic_network(config)
     network.compile(keras.optimizers.SGD(0.001, weight_decay=0.001))

@@ -22,7 +22,9 @@ import shutil
 import statistics
 
 from keras_deepinit import theory
-from keras_deepinit.tuning import search
+from keras_deepinit.apps import tune
+from keras_deepinit.apps.deep_cnn.hypermodel import PLOT_FILE
+from keras_deepinit.tuning.summary import SUMMARY_FILE
 
 
 def parse_args():
@@ -57,7 +59,7 @@ def main():
     ]  # fmt: skip
     if args.data_dir:
         argv += ["--data-dir", args.data_dir]
-    rows = [row for row in search.main(argv) if row["score"] is not None]
+    rows = [row for row in tune.main(argv) if row["score"] is not None]
 
     print(f"\n{len(rows)} trials, {args.steps} steps each, depth {args.depth}:")
     print(f"{'val_accuracy':>12}{'sigma_b2':>11}{'sigma_w2':>10}{'critical':>10}"
@@ -98,8 +100,8 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
     folder = os.path.join(args.directory, name)
     plot = os.path.join(args.out_dir, f"{name}.png")
-    shutil.copyfile(os.path.join(folder, search.PLOT_FILE), plot)
-    with open(os.path.join(folder, search.SUMMARY_FILE + ".json")) as file:
+    shutil.copyfile(os.path.join(folder, PLOT_FILE), plot)
+    with open(os.path.join(folder, SUMMARY_FILE + ".json")) as file:
         summary = json.load(file)
     summary["options"] = vars(args)
     with open(os.path.join(args.out_dir, f"{name}.json"), "w") as file:

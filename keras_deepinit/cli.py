@@ -1,5 +1,10 @@
 """The `keras-deepinit` command. It parses arguments and dispatches; the work
-lives in the package and in the apps."""
+lives in the package and in the apps.
+
+The interface layer: the only module of the package that reads the apps'
+registry (`keras_deepinit.apps.get_apps`) or uses argparse. `train` and
+`tune` list the registered apps; each app parses its own flags.
+"""
 
 import argparse
 import os
@@ -66,48 +71,38 @@ def build_parser():
     return parser
 
 
-# App name on the command line -> module with `main(argv)`, imported on use.
-APPS = {
-    "deep-cnn": "keras_deepinit.apps.deep_cnn.train",
-    "hsic": "keras_deepinit.apps.hsic.train",
-    "nf-resnet": "keras_deepinit.apps.nf_resnet.train",
-    "own": "keras_deepinit.apps.own.train",
-}
-
-
 def add_train_commands(commands):
+    from keras_deepinit.apps import get_apps
+
     train = commands.add_parser("train", help="train one of the apps' models")
     apps = train.add_subparsers(dest="app", required=True, metavar="APP")
-    helps = {
-        "deep-cnn": "the vanilla deep CNN of Xiao et al. (2018), up to 10,000+ layers",
-        "hsic": "a network trained block by block on the HSIC bottleneck, then "
-        "post-trained, or by backpropagation (Ma et al., 2020)",
-        "nf-resnet": "a Wide-ResNet with batchnorm, SkipInit, Fixup or no "
-        "normalization (De & Smith, 2020)",
-        "own": "an MLP or a small CNN with Orthogonal Weight Normalization layers "
-        "or plain ones (Huang et al., 2018)",
-    }
-    for name, module in APPS.items():
+    for name, app in get_apps().items():
         # The app parses its own arguments (and --help): see main().
-        app = apps.add_parser(name, help=helps[name], add_help=False)
-        app.set_defaults(handler=run_app, app_module=module)
+        parser = apps.add_parser(name, help=app.help, add_help=False)
+        parser.set_defaults(handler=run_train, app_name=name)
 
 
 def add_tune_command(commands):
-    # keras_deepinit.tuning.search parses its own arguments (and --help).
+    # keras_deepinit.apps.tune parses its own arguments (and --help).
     tune = commands.add_parser(
         "tune",
         help="search an app's hyperparameters with KerasTuner (deep-cnn: "
         "sigma_w^2 and sigma_b^2 around the critical line); rerun to resume",
         add_help=False,
     )
-    tune.set_defaults(handler=run_app, app_module="keras_deepinit.tuning.search")
+    tune.set_defaults(handler=run_tune, app_name=None)
 
 
-def run_app(args):
-    import importlib
+def run_train(args):
+    from keras_deepinit.apps import get_app
 
-    importlib.import_module(args.app_module).main(args.app_args)
+    get_app(args.app_name).run(args.app_args)
+
+
+def run_tune(args):
+    from keras_deepinit.apps import tune
+
+    tune.main(args.app_args)
 
 
 def add_serve_command(commands):
@@ -358,7 +353,7 @@ def run_diagnose_isometry(args):
 def main(argv=None):
     parser = build_parser()
     args, app_args = parser.parse_known_args(argv)
-    if "app_module" in args:
+    if "app_name" in args:
         args.app_args = app_args
     elif app_args:
         parser.error(f"unrecognized arguments: {' '.join(app_args)}")

@@ -6,7 +6,10 @@ needs an ordinary one. `LayerwiseAdam(1e-3, multipliers={"body": 0.03})`
 scales the learning rate of every variable whose path starts with `"body"`
 (e.g. `"body/kernel"`) by 0.03 and leaves the others at 1e-3. Where several
 prefixes match, the longest wins. Both classes take their Keras parent's
-arguments plus `multipliers`, and round-trip through `get_config`.
+arguments plus `multipliers`, round-trip through `get_config`, and run on
+the TensorFlow, JAX and PyTorch backends. They use the public hooks of a
+Keras optimizer only: `build(variables)` to learn each variable's group and
+`update_step(gradient, variable, learning_rate)` to scale its rate.
 
 Examples:
 
@@ -15,6 +18,23 @@ Examples:
 """
 
 import keras
+
+
+def _handles(variable):
+    """The objects `update_step` may receive for a Keras variable: itself
+    (JAX, PyTorch) or, under TensorFlow, its `tf.Variable` and that one's
+    per-device copies under a distribution strategy."""
+    handles = [variable]
+    if keras.config.backend() == "tensorflow":
+        import tensorflow as tf
+
+        value = variable.value
+        handles.append(value)
+        if isinstance(value, tf.distribute.DistributedValues):
+            strategy = getattr(value, "distribute_strategy", None)
+            strategy = strategy or tf.distribute.get_strategy()
+            handles.extend(strategy.experimental_local_results(value))
+    return handles
 
 
 class _LearningRateMultipliers:
@@ -44,16 +64,30 @@ class _LearningRateMultipliers:
                     f"Received: multipliers[{prefix!r}]={value!r}"
                 )
         self.multipliers = {key: float(value) for key, value in multipliers.items()}
+        self._multiplier_of = {}  # id of what update_step gets -> multiplier
 
     def multiplier(self, path):
         """The multiplier of the variable at `path`: the longest matching prefix's."""
         matches = [p for p in self.multipliers if path.startswith(p)]
         return self.multipliers[max(matches, key=len)] if matches else 1.0
 
+    def build(self, variables):
+        super().build(variables)
+        for variable in variables:
+            multiplier = self.multiplier(variable.path)
+            for handle in _handles(variable):
+                self._multiplier_of[id(handle)] = multiplier
+
     def update_step(self, gradient, variable, learning_rate):
-        # `variable` may be the backend's; the optimizer's own list has paths.
-        path = self._trainable_variables[self._get_variable_index(variable)].path
-        multiplier = self.multiplier(path)
+        multiplier = self._multiplier_of.get(id(variable))
+        if multiplier is None:
+            # Loud, not a silent rate of 1: Keras passed an object build()
+            # did not see (its optimizer internals changed).
+            raise ValueError(
+                f"{type(self).__name__} cannot tell which variable it is "
+                "updating: expected one of the variables it was built with. "
+                f"Received: variable={variable!r}"
+            )
         if multiplier != 1.0:
             learning_rate = learning_rate * multiplier
         return super().update_step(gradient, variable, learning_rate)

@@ -28,6 +28,9 @@ COMMANDS = [
     ["train", "own"],
     ["tune"],
     ["tune", "deep-cnn"],
+    ["tune", "hsic"],
+    ["tune", "nf-resnet"],
+    ["tune", "own"],
     ["serve"],
 ]
 
@@ -255,3 +258,26 @@ def test_tune_errors_are_one_line(capsys, tmp_path):
         )
     assert exit_info.value.code == 2
     assert "Received: max_trials=0" in capsys.readouterr().err
+
+
+def test_help_lists_the_registered_apps_without_importing_tensorflow():
+    # The registry's declarations are light: `--help` stays fast.
+    script = (
+        "import sys\n"
+        "from keras_deepinit import cli\n"
+        "for argv in (['--help'], ['train', '--help'], ['tune', '--help']):\n"
+        "    try:\n"
+        "        cli.main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    *help_text, modules = result.stdout.strip().splitlines()
+    assert modules == "False False"
+    from keras_deepinit.apps import get_apps
+
+    for name in get_apps():
+        assert any(line.strip().startswith(name) for line in help_text), name

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_deepinit import optimizers
-from keras_deepinit import runs
+from keras_deepinit import training
 
 
 def two_group_model():
@@ -24,7 +24,7 @@ def test_multiplier_scales_only_its_group(name):
     for multipliers in (None, {"body": 0.1}):
         model = two_group_model()
         model.compile(
-            runs.make_optimizer(name, 0.01, momentum=0.0, multipliers=multipliers),
+            training.make_optimizer(name, 0.01, momentum=0.0, multipliers=multipliers),
             "mse",
         )
         model.train_on_batch(x, y)

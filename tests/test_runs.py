@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from keras_deepinit import data
-from keras_deepinit import runs
+from keras_deepinit import training
 
 BATCH = 32
 BATCHES = 8  # Per epoch.
@@ -86,7 +86,7 @@ def small_model(seed=0):
         ]
     )
     model.compile(
-        runs.make_optimizer("sgd", 0.05),
+        training.make_optimizer("sgd", 0.05),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -94,10 +94,17 @@ def small_model(seed=0):
 
 
 def fit(model, train, run_dir, epochs, extra=(), **kwargs):
-    callbacks = runs.run_callbacks(
-        run_dir, tensorboard=False, plot=False, extra=extra, **kwargs
+    return training.fit_resumable(
+        model,
+        train,
+        run_dir=run_dir,
+        epochs=epochs,
+        tensorboard=False,
+        plot=False,
+        extra=extra,
+        verbose=0,
+        **kwargs,
     )
-    return model.fit(train, epochs=epochs, callbacks=callbacks, verbose=0)
 
 
 def steps(model):
@@ -111,20 +118,22 @@ def assert_same_weights(actual, expected):
 
 def test_run_writes_history_plot_logs_and_stops_at_step_limit(mnist, tmp_path):
     train, test = mnist
-    epochs, max_steps = runs.plan_steps(BATCHES, steps=20)
+    epochs, max_steps = training.plan_steps(BATCHES, steps=20)
     assert (epochs, max_steps) == (3, 20)
     model = small_model()
 
-    history = model.fit(
+    history = training.fit_resumable(
+        model,
         train,
+        run_dir=tmp_path,
         epochs=epochs,
+        max_steps=max_steps,
         validation_data=test,
-        callbacks=runs.run_callbacks(tmp_path, max_steps=max_steps),
         verbose=0,
     )
 
     assert steps(model) == 20  # The third epoch stopped after 4 of 8 steps.
-    saved = runs.load_history(tmp_path / "history.json")
+    saved = training.load_history(tmp_path / "history.json")
     assert saved["epoch"] == [0, 1, 2]
     assert saved["step"] == [8, 16, 20]
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
@@ -133,21 +142,18 @@ def test_run_writes_history_plot_logs_and_stops_at_step_limit(mnist, tmp_path):
     assert matplotlib.image.imread(tmp_path / "history.png").shape[0] > 300
     for folder in ("train", "validation"):
         assert glob.glob(str(tmp_path / "logs" / folder / "events.out.tfevents.*"))
-    assert runs.read_backup(tmp_path / "backup") == {"epoch": 3, "iterations": 20}
+    assert training.read_backup(tmp_path / "backup") == {"epoch": 3, "iterations": 20}
     assert not glob.glob(str(tmp_path / "**" / "*.partial*"), recursive=True)
 
     # Run again, the finished run stays finished: no step, no new row.
     weights = model.get_weights()
-    again = model.fit(
-        train,
-        epochs=epochs,
-        callbacks=runs.run_callbacks(tmp_path, max_steps=max_steps),
-        verbose=0,
+    again = training.fit_resumable(
+        model, train, run_dir=tmp_path, epochs=epochs, max_steps=max_steps, verbose=0
     )
     assert again.history == {}
     assert steps(model) == 20
     assert_same_weights(model.get_weights(), weights)
-    assert runs.load_history(tmp_path / "history.json") == saved
+    assert training.load_history(tmp_path / "history.json") == saved
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +162,7 @@ def uninterrupted(mnist, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("uninterrupted")
     model = small_model()
     fit(model, mnist[0], run_dir, epochs=4)
-    return model.get_weights(), runs.load_history(run_dir / "history.json")
+    return model.get_weights(), training.load_history(run_dir / "history.json")
 
 
 @pytest.mark.parametrize(
@@ -175,12 +181,12 @@ def test_resume_after_kill_matches_uninterrupted_run(
     mnist, uninterrupted, tmp_path, kill, after_history, backup, rows
 ):
     train, _ = mnist
-    callbacks = runs.run_callbacks(tmp_path, tensorboard=False, plot=False)
+    callbacks = training.run_callbacks(tmp_path, tensorboard=False, plot=False)
     callbacks.insert(len(callbacks) if after_history else 1, kill)
     with pytest.raises(Killed):
         small_model().fit(train, epochs=4, callbacks=callbacks, verbose=0)
-    assert runs.read_backup(tmp_path / "backup") == backup
-    assert runs.load_history(tmp_path / "history.json")["epoch"] == rows
+    assert training.read_backup(tmp_path / "backup") == backup
+    assert training.load_history(tmp_path / "history.json")["epoch"] == rows
 
     # A fresh process: a new model, initialized differently, and the same run.
     model = small_model(seed=1)
@@ -190,7 +196,7 @@ def test_resume_after_kill_matches_uninterrupted_run(
     assert recorder.restored_step == backup["iterations"]
     assert len(history.history["loss"]) == 4 - backup["epoch"]
     assert steps(model) == 32
-    saved = runs.load_history(tmp_path / "history.json")
+    saved = training.load_history(tmp_path / "history.json")
     assert saved["epoch"] == [0, 1, 2, 3]
     assert saved["step"] == [8, 16, 24, 32]
     # Same data order every epoch and deterministic CPU kernels: the resumed
@@ -216,7 +222,7 @@ def test_resume_from_mid_epoch_backups(mnist, tmp_path):
         )
     # Backups after steps 3, 6, 8 (epoch end) and 11; killed after step 13.
     assert steps(first.model) == 13
-    assert runs.read_backup(tmp_path / "backup") == {"epoch": 1, "iterations": 11}
+    assert training.read_backup(tmp_path / "backup") == {"epoch": 1, "iterations": 11}
 
     second = Recorder()
     with pytest.raises(Killed):
@@ -234,7 +240,7 @@ def test_resume_from_mid_epoch_backups(mnist, tmp_path):
     assert_same_weights(second.weights[11], first.weights[11])
     # A mid-epoch backup of the resumed run still says epoch 1 (Keras's own
     # callback writes 0 there, and a second resume would rerun epoch 0).
-    assert runs.read_backup(tmp_path / "backup") == {"epoch": 1, "iterations": 14}
+    assert training.read_backup(tmp_path / "backup") == {"epoch": 1, "iterations": 14}
 
     model = small_model(seed=2)
     third = Recorder()
@@ -250,7 +256,7 @@ def test_resume_from_mid_epoch_backups(mnist, tmp_path):
     assert third.restored_step == 14
     assert_same_weights(third.weights[14], second.weights[14])
     assert steps(model) == 32
-    saved = runs.load_history(tmp_path / "history.json")
+    saved = training.load_history(tmp_path / "history.json")
     # Epoch 1 restarted its pass over the data at step 14 (Keras resumes at
     # epoch starts), so later epoch ends move by 6 steps; the total is exact.
     assert saved["epoch"] == [0, 1, 2, 3]
@@ -282,7 +288,7 @@ def test_interrupted_save_keeps_last_backup(mnist, tmp_path, monkeypatch):
     assert recorder.restored_step == 8
     assert steps(model) == 24
     assert not (tmp_path / "backup" / "latest.partial.weights.h5").exists()
-    assert runs.load_history(tmp_path / "history.json")["step"] == [8, 16, 24]
+    assert training.load_history(tmp_path / "history.json")["step"] == [8, 16, 24]
 
 
 def test_damaged_backup_is_an_error_not_a_restart(mnist, tmp_path):
@@ -296,69 +302,115 @@ def test_damaged_backup_is_an_error_not_a_restart(mnist, tmp_path):
 
 
 def test_plan_steps():
-    assert runs.plan_steps(469, steps=1000) == (3, 1000)
-    assert runs.plan_steps(469, steps=938) == (2, 938)
-    assert runs.plan_steps(469, epochs=2) == (2, 938)
-    assert runs.plan_steps(469, epochs=2, steps=100) == (2, 100)
-    assert runs.plan_steps(469, epochs=2, steps=10_000) == (2, 938)
+    assert training.plan_steps(469, steps=1000) == (3, 1000)
+    assert training.plan_steps(469, steps=938) == (2, 938)
+    assert training.plan_steps(469, epochs=2) == (2, 938)
+    assert training.plan_steps(469, epochs=2, steps=100) == (2, 100)
+    assert training.plan_steps(469, epochs=2, steps=10_000) == (2, 938)
     with pytest.raises(ValueError, match="Received: epochs=None, steps=None"):
-        runs.plan_steps(469)
+        training.plan_steps(469)
     with pytest.raises(ValueError, match="Received: steps=0"):
-        runs.plan_steps(469, steps=0)
+        training.plan_steps(469, steps=0)
     with pytest.raises(ValueError, match="Received: batches_per_epoch=-2"):
-        runs.plan_steps(-2, epochs=1)  # A dataset of unknown cardinality.
+        training.plan_steps(-2, epochs=1)  # A dataset of unknown cardinality.
 
 
 def test_fit_steps_per_epoch():
     # One epoch or less: the run is the epoch; else the given epoch length.
-    assert runs.fit_steps_per_epoch(*runs.plan_steps(469, steps=30)) == 30
-    assert runs.fit_steps_per_epoch(*runs.plan_steps(469, epochs=1)) == 469
-    assert runs.fit_steps_per_epoch(*runs.plan_steps(469, steps=1000)) is None
-    assert runs.fit_steps_per_epoch(*runs.plan_steps(50, steps=120), 50) == 50
+    assert training.fit_steps_per_epoch(*training.plan_steps(469, steps=30)) == 30
+    assert training.fit_steps_per_epoch(*training.plan_steps(469, epochs=1)) == 469
+    assert training.fit_steps_per_epoch(*training.plan_steps(469, steps=1000)) is None
+    assert training.fit_steps_per_epoch(*training.plan_steps(50, steps=120), 50) == 50
 
 
 def test_make_optimizer():
-    sgd = runs.make_optimizer("sgd", 0.1)
+    sgd = training.make_optimizer("sgd", 0.1)
     assert isinstance(sgd, keras.optimizers.SGD)
     assert sgd.momentum == 0.9
     assert float(sgd.learning_rate) == pytest.approx(0.1)
-    adam = runs.make_optimizer("adam", 1e-3)
+    adam = training.make_optimizer("adam", 1e-3)
     assert isinstance(adam, keras.optimizers.Adam)
     assert sgd.weight_decay is None and adam.weight_decay is None
-    decayed = runs.make_optimizer("sgd", 0.1, momentum=0.0, weight_decay=0.001)
+    decayed = training.make_optimizer("sgd", 0.1, momentum=0.0, weight_decay=0.001)
     assert (decayed.momentum, decayed.weight_decay) == (0.0, 0.001)
-    layerwise = runs.make_optimizer(
+    layerwise = training.make_optimizer(
         "adam", 1e-3, weight_decay=0.01, multipliers={"dense": 0.5}
     )
     assert layerwise.weight_decay == 0.01
     with pytest.raises(ValueError, match="Received: name='rmsprop'"):
-        runs.make_optimizer("rmsprop", 0.1)
+        training.make_optimizer("rmsprop", 0.1)
     with pytest.raises(ValueError, match="Received: learning_rate=0"):
-        runs.make_optimizer("sgd", 0)
+        training.make_optimizer("sgd", 0)
 
 
 def test_run_callbacks_order_and_arguments(tmp_path):
     extra = keras.callbacks.Callback()
-    callbacks = runs.run_callbacks(tmp_path, max_steps=5, extra=[extra])
+    callbacks = training.run_callbacks(tmp_path, max_steps=5, extra=[extra])
     assert [type(c) for c in callbacks] == [
-        runs.AtomicBackupAndRestore,
-        runs.StepLimit,
+        training.AtomicBackup,
+        training.StepLimit,
         keras.callbacks.Callback,
-        runs.HistoryFile,
+        training.HistoryFile,
         keras.callbacks.TensorBoard,
     ]
     assert callbacks[0].save_freq == "epoch"
-    assert runs.run_callbacks(tmp_path, save_every_steps=7)[0].save_freq == 7
+    assert training.run_callbacks(tmp_path, save_every_steps=7)[0].save_freq == 7
     with pytest.raises(ValueError, match="Received: max_steps=0"):
-        runs.run_callbacks(tmp_path, max_steps=0)
+        training.run_callbacks(tmp_path, max_steps=0)
     with pytest.raises(ValueError, match="Received: save_every_steps=True"):
-        runs.run_callbacks(tmp_path, save_every_steps=True)
+        training.run_callbacks(tmp_path, save_every_steps=True)
 
 
 def test_plot_history_of_keras_history(tmp_path):
     history = {"loss": [2.0, 1.0, 0.5], "sparse_categorical_accuracy": [0.1, 0.5, 0.8]}
-    out = runs.plot_history(history, tmp_path / "plots" / "h.png", title="t")
+    out = training.plot_history(history, tmp_path / "plots" / "h.png", title="t")
     assert matplotlib.image.imread(out).shape[1] > 600  # Two panels.
     assert os.listdir(tmp_path / "plots") == ["h.png"]
     with pytest.raises(ValueError, match="'loss' entry"):
-        runs.plot_history({"accuracy": [0.5]}, tmp_path / "x.png")
+        training.plot_history({"accuracy": [0.5]}, tmp_path / "x.png")
+
+
+def test_fit_over_a_backup_it_did_not_restore_is_refused(mnist, tmp_path):
+    train, _ = mnist
+    fit(small_model(), train, tmp_path, epochs=1)
+    callbacks = training.run_callbacks(tmp_path, tensorboard=False, plot=False)
+    with pytest.raises(ValueError, match="restored from the backup"):
+        small_model().fit(train, epochs=2, callbacks=callbacks, verbose=0)
+    assert training.read_backup(tmp_path / "backup")["iterations"] == 8
+
+
+def test_restore_builds_the_optimizer_and_skips_a_finished_run(mnist, tmp_path):
+    train, _ = mnist
+    fit(small_model(), train, tmp_path, epochs=2, max_steps=12)
+    model = small_model(seed=1)
+    assert not model.optimizer.built
+    backup = tmp_path / "backup"
+    assert training.restore(model, backup, epochs=2, max_steps=12) == 2
+    assert steps(model) == 12
+    assert training.restore(small_model(), backup, epochs=3, max_steps=20) == 2
+    assert training.restore(small_model(), tmp_path / "none", epochs=3) == 0
+    with pytest.raises(ValueError, match="Received: epochs=None, max_steps=12"):
+        training.restore(small_model(), backup, max_steps=12)
+
+
+def test_run_plan():
+    plan = training.RunPlan("train", "test", *training.plan_steps(469, steps=30))
+    assert (plan.epochs, plan.max_steps, plan.fit_steps_per_epoch) == (1, 30, 30)
+    longer = plan.replace(epochs=3, max_steps=1000, steps_per_epoch=400)
+    assert longer.fit_steps_per_epoch == 400 and longer.train == "train"
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"steps_per_epoch": 0}, "Received: steps_per_epoch=0"),
+        ({"learning_rate": 0}, "Received: learning_rate=0"),
+        ({"warmup_steps": -1}, "Received: warmup_steps=-1"),
+        ({"optimizer": "rmsprop"}, "Received: optimizer='rmsprop'"),
+        ({"batch_size": True}, "Received: batch_size=True"),
+    ],
+)
+def test_training_config_checks_its_fields(fields, message):
+    assert training.TrainingConfig().planned_epochs == 1
+    with pytest.raises(ValueError, match=message):
+        training.TrainingConfig(**fields)

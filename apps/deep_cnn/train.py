@@ -1,37 +1,69 @@
-"""Trains the vanilla deep CNN: `keras-deepinit train deep-cnn ...`."""
+"""Trains the vanilla deep CNN: `keras-deepinit train deep-cnn ...`.
+
+`train(config, training, ...)` is the typed entry point; `main(argv)` turns
+the command's flags into its arguments.
+"""
 
 import time
 
-from keras_deepinit import ops
-from keras_deepinit.apps import training
-from keras_deepinit.apps.deep_cnn.config import INITIALIZERS
-from keras_deepinit.apps.deep_cnn.config import PADDINGS
-from keras_deepinit.apps.deep_cnn.config import DeepCNNConfig
-from keras_deepinit.apps.deep_cnn.model import build_deep_cnn
-from keras_deepinit.apps.deep_cnn.presets import PRESETS
+from keras_deepinit.apps import flags
+from keras_deepinit.apps.deep_cnn.app import APP
+from keras_deepinit.training import TrainingConfig
 
-DATASETS = ("mnist", "cifar10")
-# DeepCNNConfig fields settable by flag, with their types.
-MODEL_OPTIONS = {
-    "depth": int,
-    "width": int,
-    "activation": str,
-    "initializer": str,
-    "stem_initializer": str,
-    "sigma_w2": float,
-    "sigma_b2": float,
-    "padding": str,
-    "dtype": str,
-}
+
+def train(config, training=None, *, body_learning_rate=None, default_threads=False):
+    """Trains, evaluates, saves `<run_dir>/model.keras` and exports.
+
+    Args:
+        config: a `DeepCNNConfig`.
+        training: a `TrainingConfig`; None: the defaults.
+        body_learning_rate: learning rate of the deep body; None: 0.01 /
+            depth (a step that moves every one of thousands of layers must
+            be small). `training.learning_rate` is the stem's and the
+            classifier's.
+        default_threads: keep TensorFlow's threading; on a CPU the batch is
+            otherwise split across cores, one thread per op.
+
+    Returns:
+        The test metrics.
+    """
+    from keras_deepinit import ops
+    from keras_deepinit.training import train_classifier
+
+    start = time.perf_counter()
+    training = training or TrainingConfig()
+    if body_learning_rate is not None and not body_learning_rate > 0:
+        raise ValueError(
+            "Expected body_learning_rate to be positive. "
+            f"Received: body_learning_rate={body_learning_rate!r}"
+        )
+    if not default_threads:
+        try:
+            ops.one_thread_per_op()
+        except RuntimeError:
+            print("TensorFlow has already started: keeping its threading.")
+    body_learning_rate = body_learning_rate or 0.01 / config.depth
+    return train_classifier(
+        training,
+        APP.slug,
+        config,
+        APP.build,
+        f"{config.depth}_{config.initializer}",
+        start=start,
+        multipliers={"body": body_learning_rate / training.learning_rate},
+        options={"body_learning_rate": body_learning_rate},
+    )
 
 
 def add_arguments(parser):
-    training.add_arguments(parser, DATASETS)
-    training.add_model_arguments(
+    from keras_deepinit.apps.deep_cnn.config import INITIALIZERS
+    from keras_deepinit.apps.deep_cnn.config import PADDINGS
+
+    flags.add_training_arguments(parser, APP.datasets, APP.training_defaults)
+    flags.add_model_arguments(
         parser,
-        PRESETS,
-        MODEL_OPTIONS,
-        DeepCNNConfig,
+        APP,
+        APP.model_options,
         choices={
             "initializer": INITIALIZERS,
             "stem_initializer": INITIALIZERS,
@@ -59,47 +91,17 @@ def add_arguments(parser):
 
 
 def config_from_args(args):
-    values = training.config_values(args, PRESETS, MODEL_OPTIONS)
+    values = flags.model_values(args, APP, APP.model_options)
     values["recompute"] = args.recompute or values.get("recompute", False)
-    return DeepCNNConfig(**values)
-
-
-def check_args(args):
-    """Rejects bad training flags before any data is read or model built."""
-    training.check_args(args)
-    value = args.body_learning_rate
-    if value is not None and not value > 0:
-        raise ValueError(
-            f"Expected --body-learning-rate to be positive. Received: {value!r}"
-        )
-
-
-def run(args):
-    """Trains, evaluates, saves `<run_dir>/model.keras` and exports.
-
-    Returns:
-        The test metrics.
-    """
-    start = time.perf_counter()
-    check_args(args)
-    if not args.default_threads:
-        try:
-            ops.one_thread_per_op()
-        except RuntimeError:
-            print("TensorFlow has already started: keeping its threading.")
-    config = config_from_args(args)
-    body_learning_rate = args.body_learning_rate or 0.01 / config.depth
-    return training.train_classifier(
-        args,
-        "deep_cnn",
-        config,
-        build_deep_cnn,
-        f"{config.depth}_{config.initializer}",
-        start,
-        multipliers={"body": body_learning_rate / args.learning_rate},
-    )
+    return APP.config_class(**values)
 
 
 def main(argv=None):
-    description = __doc__.splitlines()[0]
-    return run(training.parse_args("deep-cnn", description, add_arguments, argv))
+    args = flags.parse_args(APP, add_arguments, argv)
+    training = flags.training_config(args)
+    return train(
+        config_from_args(args),
+        training,
+        body_learning_rate=args.body_learning_rate,
+        default_threads=args.default_threads,
+    )

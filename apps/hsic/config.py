@@ -3,6 +3,7 @@
 import dataclasses
 import numbers
 
+from keras_deepinit.checks import check_positive_int
 from keras_deepinit.losses.hsic import check_hsic_options
 
 ARCHITECTURES = ("mlp", "resconv")
@@ -88,3 +89,28 @@ class HSICConfig:
             f"{self.architecture}_{self.depth}x{self.width}_{self.activation}"
             f"_sigma{sigmas}"
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class PostTrainingConfig:
+    """The post-training of a classifier on HSIC-trained networks: SGD with
+    momentum 0.9 on the frozen networks' outputs.
+
+    Args:
+        epochs: epochs of post-training.
+        steps: stop post-training after this many steps; None: `epochs`.
+        learning_rate: SGD's learning rate.
+    """
+
+    epochs: int = 1
+    steps: int | None = None
+    learning_rate: float = 0.1
+
+    def __post_init__(self):
+        check_positive_int("epochs", self.epochs)
+        check_positive_int("steps", self.steps, allow_none=True)
+        if not self.learning_rate > 0:
+            raise ValueError(
+                "Expected learning_rate to be positive. "
+                f"Received: learning_rate={self.learning_rate!r}"
+            )

@@ -1,10 +1,26 @@
 """Normalization-free deep residual networks (De & Smith, 2020): a Wide-ResNet
 builder, and one of thousands of identical blocks, with batch normalization,
-SkipInit, Fixup or no normalization."""
+SkipInit, Fixup or no normalization.
 
-from keras_deepinit.apps.nf_resnet.config import NFResNetConfig
-from keras_deepinit.apps.nf_resnet.model import apply_residual_block
-from keras_deepinit.apps.nf_resnet.model import build_deep_stack
-from keras_deepinit.apps.nf_resnet.model import build_model
-from keras_deepinit.apps.nf_resnet.model import build_wide_resnet
+`APP` and `PRESETS` load at once; the config and the builders on first use.
+"""
+
+import importlib
+
+from keras_deepinit.apps.nf_resnet.app import APP
 from keras_deepinit.apps.nf_resnet.presets import PRESETS
+
+_LAZY = {
+    "NFResNetConfig": "config",
+    "apply_residual_block": "model",
+    "build_deep_stack": "model",
+    "build_model": "model",
+    "build_wide_resnet": "model",
+}
+__all__ = ["APP", "PRESETS", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

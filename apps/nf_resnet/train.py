@@ -1,53 +1,20 @@
 """Trains a residual network with or without normalization:
-`keras-deepinit train nf-resnet --normalization skipinit ...`."""
+`keras-deepinit train nf-resnet --normalization skipinit ...`.
 
-import argparse
+`train(config, training)` is the typed entry point; `main(argv)` turns the
+command's flags into its arguments.
+"""
+
 import time
 
-from keras_deepinit.apps import training
-from keras_deepinit.apps.nf_resnet.config import ARCHITECTURES
-from keras_deepinit.apps.nf_resnet.config import NORMALIZATIONS
-from keras_deepinit.apps.nf_resnet.config import NFResNetConfig
-from keras_deepinit.apps.nf_resnet.model import build_model
-from keras_deepinit.apps.nf_resnet.presets import PRESETS
-
-DATASETS = ("cifar10", "mnist")
-# NFResNetConfig fields settable by flag, with their types.
-MODEL_OPTIONS = {
-    "architecture": str,
-    "depth": int,
-    "width_factor": int,
-    "blocks": int,
-    "width": int,
-    "normalization": str,
-    "alpha_init": float,
-    "dropout": float,
-}
+from keras_deepinit.apps import flags
+from keras_deepinit.apps.nf_resnet.app import APP
+from keras_deepinit.training import TrainingConfig
 
 
-def add_arguments(parser):
-    training.add_arguments(parser, DATASETS)
-    training.add_model_arguments(
-        parser,
-        PRESETS,
-        MODEL_OPTIONS,
-        NFResNetConfig,
-        choices={"architecture": ARCHITECTURES, "normalization": NORMALIZATIONS},
-    )
-    parser.add_argument(
-        "--conv-bias",
-        action=argparse.BooleanOptionalAction,
-        help="biases in the convolutions (default: the preset's, else True)",
-    )
-
-
-def config_from_args(args):
-    names = (*MODEL_OPTIONS, "conv_bias")
-    return NFResNetConfig(**training.config_values(args, PRESETS, names))
-
-
-def run(args):
-    """Trains, evaluates, saves `<run_dir>/model.keras` and exports.
+def train(config, training=None):
+    """Trains an `NFResNetConfig`'s network with a `TrainingConfig` (None: the
+    defaults); evaluates, saves `<run_dir>/model.keras` and exports.
 
     A run whose loss becomes NaN (a residual network without normalization
     can diverge) stops there, says so, and is not exported.
@@ -55,14 +22,38 @@ def run(args):
     Returns:
         The test metrics.
     """
+    from keras_deepinit.training import train_classifier
+
     start = time.perf_counter()
-    training.check_args(args)
-    config = config_from_args(args)
-    return training.train_classifier(
-        args, "nf_resnet", config, build_model, config.name, start
+    return train_classifier(
+        training or TrainingConfig(dataset=APP.datasets[0]),
+        APP.slug,
+        config,
+        APP.build,
+        config.name,
+        start=start,
     )
 
 
+def add_arguments(parser):
+    from keras_deepinit.apps.nf_resnet.config import ARCHITECTURES
+    from keras_deepinit.apps.nf_resnet.config import NORMALIZATIONS
+
+    flags.add_training_arguments(parser, APP.datasets, APP.training_defaults)
+    flags.add_model_arguments(
+        parser,
+        APP,
+        APP.model_options,
+        choices={"architecture": ARCHITECTURES, "normalization": NORMALIZATIONS},
+    )
+    flags.add_switches(parser, APP, APP.switches)
+
+
+def config_from_args(args):
+    names = (*APP.model_options, *APP.switches)
+    return APP.config_class(**flags.model_values(args, APP, names))
+
+
 def main(argv=None):
-    description = __doc__.splitlines()[0]
-    return run(training.parse_args("nf-resnet", description, add_arguments, argv))
+    args = flags.parse_args(APP, add_arguments, argv)
+    return train(config_from_args(args), flags.training_config(args))

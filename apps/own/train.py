@@ -1,66 +1,56 @@
 """Trains an MLP or a small CNN with OWN layers or plain ones:
-`keras-deepinit train own --preset mlp_own ...`."""
+`keras-deepinit train own --preset mlp_own ...`.
 
-import argparse
+`train(config, training)` is the typed entry point; `main(argv)` turns the
+command's flags into its arguments.
+"""
+
 import time
 
-from keras_deepinit.apps import training
-from keras_deepinit.apps.own.config import ARCHITECTURES
-from keras_deepinit.apps.own.config import METHODS
-from keras_deepinit.apps.own.config import OWNConfig
-from keras_deepinit.apps.own.model import build_own_network
-from keras_deepinit.apps.own.presets import PRESETS
-
-DATASETS = ("mnist", "cifar10")
-# OWNConfig fields settable by flag, with their types.
-MODEL_OPTIONS = {
-    "architecture": str,
-    "depth": int,
-    "width": int,
-    "activation": str,
-    "method": str,
-    "group_size": int,
-    "iterations": int,
-}
-SWITCHES = ("orthogonal", "learnable_scale")
+from keras_deepinit.apps import flags
+from keras_deepinit.apps.own.app import APP
+from keras_deepinit.training import TrainingConfig
 
 
-def add_arguments(parser):
-    training.add_arguments(parser, DATASETS)
-    training.add_model_arguments(
-        parser,
-        PRESETS,
-        MODEL_OPTIONS,
-        OWNConfig,
-        choices={"architecture": ARCHITECTURES, "method": METHODS},
-    )
-    for name in SWITCHES:
-        parser.add_argument(
-            "--" + name.replace("_", "-"),
-            action=argparse.BooleanOptionalAction,
-            help=f"default: the preset's, else {getattr(OWNConfig, name)}",
-        )
-
-
-def config_from_args(args):
-    names = (*MODEL_OPTIONS, *SWITCHES)
-    return OWNConfig(**training.config_values(args, PRESETS, names))
-
-
-def run(args):
-    """Trains, evaluates, saves `<run_dir>/model.keras` and exports.
+def train(config, training=None):
+    """Trains an `OWNConfig`'s network with a `TrainingConfig` (None: the
+    defaults); evaluates, saves `<run_dir>/model.keras` and exports.
 
     Returns:
         The test metrics.
     """
+    from keras_deepinit.training import train_classifier
+
     start = time.perf_counter()
-    training.check_args(args)
-    config = config_from_args(args)
-    return training.train_classifier(
-        args, "own", config, build_own_network, config.name, start
+    return train_classifier(
+        training or TrainingConfig(),
+        APP.slug,
+        config,
+        APP.build,
+        config.name,
+        start=start,
     )
 
 
+def add_arguments(parser):
+    from keras_deepinit.apps.own.config import ARCHITECTURES
+    from keras_deepinit.apps.own.config import METHODS
+
+    flags.add_training_arguments(parser, APP.datasets, APP.training_defaults)
+    flags.add_model_arguments(
+        parser,
+        APP,
+        APP.model_options,
+        choices={"architecture": ARCHITECTURES, "method": METHODS},
+    )
+    flags.add_switches(parser, APP, APP.switches)
+
+
+def config_from_args(args):
+    names = (*APP.model_options, *APP.switches)
+    return APP.config_class(**flags.model_values(args, APP, names))
+
+
 def main(argv=None):
-    description = __doc__.splitlines()[0]
-    return run(training.parse_args("own", description, add_arguments, argv))
+    args = flags.parse_args(APP, add_arguments, argv)
+    return train(config_from_args(args), flags.training_config(args))

@@ -1,9 +1,33 @@
-"""Hyperparameter search for the apps with KerasTuner: one HyperModel per app,
-and the `keras-deepinit tune APP ...` command (`keras_deepinit.tuning.search`)."""
+"""Hyperparameter search with KerasTuner, for any app that declares a
+hypermodel: the `AppHyperModel` base, the search runner (`run_search`), its
+summary table and plots. It takes an app's declaration
+(`keras_deepinit.training.App`) and a `SearchConfig`, and never imports the
+apps themselves; `keras-deepinit tune APP` is its command.
 
-from keras_deepinit.tuning.hypermodels import AppHyperModel
-from keras_deepinit.tuning.hypermodels import DeepCNNHyperModel
-from keras_deepinit.tuning.hypermodels import HSICHyperModel
-from keras_deepinit.tuning.hypermodels import NFResNetHyperModel
-from keras_deepinit.tuning.hypermodels import OWNHyperModel
-from keras_deepinit.tuning.hypermodels import own_group_sizes
+Submodules load on first use: `SearchConfig` imports neither KerasTuner nor
+TensorFlow.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "SearchConfig": "config",
+    "TUNER_NAMES": "config",
+    "AppHyperModel": "hypermodel",
+    "check_range": "hypermodel",
+    "plot_sigma_w2": "plot",
+    "format_table": "summary",
+    "summarize": "summary",
+    "write_summary": "summary",
+    "run_search": "search",
+    "TUNERS": "search",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

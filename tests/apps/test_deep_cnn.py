@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from keras_deepinit import export
-from keras_deepinit import runs
+from keras_deepinit import training
 from keras_deepinit.apps.deep_cnn import DeepCNNConfig
 from keras_deepinit.apps.deep_cnn import build_deep_cnn
 from keras_deepinit.apps.deep_cnn import train
 from keras_deepinit.layers import ConvStack2D
+from keras_deepinit.training import run_folder
 
 from export_checks import assert_serves_like
 
@@ -67,7 +68,7 @@ def test_train_app_end_to_end(data_dir, tmp_path):
         app_args(data_dir, tmp_path, "--steps", "20", "--eval-batches", "3")
     )
     run_dir = tmp_path / "run"
-    history = runs.load_history(run_dir / "history.json")
+    history = training.load_history(run_dir / "history.json")
     assert history["loss"] and (run_dir / "history.png").exists()
     assert (run_dir / "logs").is_dir()
     assert json.loads((run_dir / "config.json").read_text())["config"]["depth"] == 6
@@ -86,22 +87,22 @@ def test_train_app_resumes_after_a_kill(data_dir, tmp_path, monkeypatch):
             if int(self.model.optimizer.iterations) == 13:
                 raise KeyboardInterrupt("killed")
 
-    real_run_callbacks = runs.run_callbacks
+    real_run_callbacks = run_folder.run_callbacks
 
     def with_kill(*args, **kwargs):
         kwargs["extra"] = [*kwargs.get("extra", ()), Kill()]
         return real_run_callbacks(*args, **kwargs)
 
-    monkeypatch.setattr(runs, "run_callbacks", with_kill)
+    monkeypatch.setattr(run_folder, "run_callbacks", with_kill)
     args = app_args(
         data_dir, tmp_path, "--steps", "24", "--save-every-steps", "5", "--no-export"
     )
     with pytest.raises(KeyboardInterrupt):
         train.main(args)
-    backup = runs.read_backup(os.path.join(tmp_path, "run", "backup"))
+    backup = training.read_backup(os.path.join(tmp_path, "run", "backup"))
     assert backup["iterations"] == 10  # the last save before the kill
 
-    monkeypatch.setattr(runs, "run_callbacks", real_run_callbacks)
+    monkeypatch.setattr(run_folder, "run_callbacks", real_run_callbacks)
     train.main(args)
     model = keras.saving.load_model(tmp_path / "run" / "model.keras")
     assert int(model.optimizer.iterations) == 24
@@ -116,10 +117,10 @@ def test_steps_per_epoch_gives_a_history_row_every_n_steps(data_dir, tmp_path):
             "--no-export",
         )
     )
-    history = runs.load_history(tmp_path / "run" / "history.json")
+    history = training.load_history(tmp_path / "run" / "history.json")
     assert history["step"] == [5, 10, 12]
     assert len(history["val_loss"]) == 3
-    with pytest.raises(ValueError, match="Received: 0"):
+    with pytest.raises(ValueError, match="Received: steps_per_epoch=0"):
         train.main(app_args(data_dir, tmp_path, "--steps-per-epoch", "0"))
 
 
@@ -167,9 +168,10 @@ def test_warmup_and_body_learning_rate(data_dir, tmp_path):
     np.testing.assert_allclose(float(optimizer.learning_rate), 0.005, rtol=1e-5)
     assert optimizer.multiplier("body/kernel") == pytest.approx(0.1)
     assert optimizer.multiplier("logits/kernel") == 1.0
-    for flag, value in (("--warmup-steps", "-1"), ("--body-learning-rate", "-1")):
-        with pytest.raises(ValueError, match=f"Expected {flag}.*Received: -1"):
-            train.main(app_args(data_dir, tmp_path, flag, value))
+    for name in ("warmup_steps", "body_learning_rate"):
+        flag = "--" + name.replace("_", "-")
+        with pytest.raises(ValueError, match=f"Expected {name}.*Received: {name}=-1"):
+            train.main(app_args(data_dir, tmp_path, flag, "-1"))
 
 
 def test_flags_override_the_preset():

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_deepinit import runs
+from keras_deepinit import training
 from keras_deepinit.apps.hsic import PRESETS
 from keras_deepinit.apps.hsic import HSICConfig
 from keras_deepinit.apps.hsic import build_backprop_network
@@ -18,7 +18,7 @@ from export_checks import assert_serves_like
 @pytest.mark.parametrize("name", sorted(PRESETS))
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
 def test_presets_build_an_hsic_network_and_its_backprop_twin(name, shape):
-    config = HSICConfig(**PRESETS[name], input_shape=shape)
+    config = HSICConfig(**PRESETS[name]["config"], input_shape=shape)
     network = build_hsic_network(config)
     twin = build_backprop_network(config)
     x = np.random.default_rng(0).uniform(size=(2, *shape)).astype("float32")
@@ -35,7 +35,7 @@ def test_presets_build_an_hsic_network_and_its_backprop_twin(name, shape):
 
 
 def test_the_papers_mnist_network():
-    config = HSICConfig(**PRESETS["mlp_1024_relu"])
+    config = HSICConfig(**PRESETS["mlp_1024_relu"]["config"])
     network = build_hsic_network(config)
     network.build((None, 28, 28, 1))
     kernels = [w.shape for w in network.trainable_weights if w.name == "kernel"]
@@ -62,7 +62,7 @@ def test_hsic_training_post_training_and_export(data_dir, tmp_path):
         )
     )
     run_dir = tmp_path / "run"
-    history = runs.load_history(run_dir / "hsic_sigma6" / "history.json")
+    history = training.load_history(run_dir / "hsic_sigma6" / "history.json")
     assert history["step"] == [10, 20]
     assert history["hsic_y"][-1] > history["hsic_y"][0]
     assert metrics["unformatted_accuracy_sigma6"] > 0.4  # 20 steps; chance 0.1
@@ -97,9 +97,9 @@ def test_sigma_combined_and_backprop(data_dir, tmp_path):
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--post-epochs", "0"], "--post-epochs"),
+        (["--post-epochs", "0"], "Received: epochs=0"),
         (["--sigmas", "-1"], "sigma=-1.0"),
-        (["--weight-decay", "-0.1"], "--weight-decay"),
+        (["--weight-decay", "-0.1"], "Received: weight_decay=-0.1"),
     ],
 )
 def test_bad_flags(flags, message, tmp_path):

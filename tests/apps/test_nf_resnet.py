@@ -91,8 +91,10 @@ def test_presets_build():
     wide = {f"wrn_16_4_{n}" for n in NORMALIZATIONS}
     deep = {f"deep_stack_1000_{n}" for n in ("batchnorm", "skipinit", "none")}
     assert set(PRESETS) == wide | deep
-    for name, values in PRESETS.items():
-        assert NFResNetConfig(**values).num_blocks == (6 if name in wide else 1000)
+    for name, preset in PRESETS.items():
+        assert preset["metadata"]["description"]
+        blocks = NFResNetConfig(**preset["config"]).num_blocks
+        assert blocks == (6 if name in wide else 1000)
 
 
 @pytest.mark.parametrize("normalization", ["batchnorm", "skipinit", "none"])

@@ -3,7 +3,7 @@ import json
 import keras
 import numpy as np
 
-from keras_deepinit import runs
+from keras_deepinit import training
 from keras_deepinit.apps.nf_resnet import train
 
 from export_checks import assert_serves_like
@@ -23,7 +23,7 @@ def test_skipinit_end_to_end(data_dir, tmp_path):
         app_args(data_dir, tmp_path, "--preset", "wrn_16_4_skipinit", *args)
     )
     run_dir = tmp_path / "run"
-    history = runs.load_history(run_dir / "history.json")
+    history = training.load_history(run_dir / "history.json")
     assert history["step"] == [6, 12] and (run_dir / "history.png").exists()
     config = json.loads((run_dir / "config.json").read_text())["config"]
     # The flags override the preset's depth and width; its normalization stays.

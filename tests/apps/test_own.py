@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_deepinit import runs
+from keras_deepinit import training
 from keras_deepinit.apps.own import PRESETS
 from keras_deepinit.apps.own import OWNConfig
 from keras_deepinit.apps.own import build_own_network
@@ -23,7 +23,7 @@ def hidden_layers(model):
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_presets_build_the_same_network_with_or_without_own(name):
-    config = OWNConfig(**PRESETS[name])
+    config = OWNConfig(**PRESETS[name]["config"])
     model = build_own_network(config)
     layers = [
         layer
@@ -35,6 +35,7 @@ def test_presets_build_the_same_network_with_or_without_own(name):
     expected = own if config.orthogonal else plain
     assert layers and all(isinstance(layer, expected) for layer in layers)
     twin = PRESETS[name.replace("own", "plain") if config.orthogonal else name]
+    twin = twin["config"]
     twin_model = build_own_network(OWNConfig(**twin))
     shapes = [w.shape for w in model.trainable_weights]
     assert shapes == [w.shape for w in twin_model.trainable_weights]
@@ -62,7 +63,7 @@ def test_own_mlp_end_to_end(data_dir, tmp_path):
         ]
     )  # fmt: skip
     run_dir = tmp_path / "run"
-    assert runs.load_history(run_dir / "history.json")["step"] == [15, 30]
+    assert training.load_history(run_dir / "history.json")["step"] == [15, 30]
     config = json.loads((run_dir / "config.json").read_text())["config"]
     assert (config["depth"], config["method"], config["orthogonal"]) == (
         3,

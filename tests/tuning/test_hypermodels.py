@@ -6,19 +6,21 @@ import keras_tuner
 import numpy as np
 import pytest
 
+from keras_deepinit.apps import get_apps
 from keras_deepinit.apps.deep_cnn import DeepCNNConfig
+from keras_deepinit.apps.deep_cnn.hypermodel import DeepCNNHyperModel
 from keras_deepinit.apps.hsic import HSICConfig
+from keras_deepinit.apps.hsic.hypermodel import HSICHyperModel
 from keras_deepinit.apps.nf_resnet import NFResNetConfig
+from keras_deepinit.apps.nf_resnet.hypermodel import NFResNetHyperModel
 from keras_deepinit.apps.own import OWNConfig
 from keras_deepinit.apps.own import build_own_network
+from keras_deepinit.apps.own.hypermodel import OWNHyperModel
+from keras_deepinit.apps.own.hypermodel import own_group_sizes
 from keras_deepinit.layers import OrthogonalDense
 from keras_deepinit.optimizers import LayerwiseAdam
 from keras_deepinit.theory import critical_sigma_w2
-from keras_deepinit.tuning import DeepCNNHyperModel
-from keras_deepinit.tuning import HSICHyperModel
-from keras_deepinit.tuning import NFResNetHyperModel
-from keras_deepinit.tuning import OWNHyperModel
-from keras_deepinit.tuning import own_group_sizes
+from keras_deepinit.tuning import AppHyperModel
 
 
 def fixed(**values):
@@ -202,3 +204,13 @@ def test_hsic_beta_and_sigma_reach_the_trainer():
 def test_hsic_needs_one_sigma():
     with pytest.raises(ValueError, match=r"Received: sigmas=\(1.0, 5.0\)"):
         HSICHyperModel(HSICConfig(sigmas=(1.0, 5.0)))
+
+
+def test_every_registered_app_declares_a_working_hypermodel():
+    for app in get_apps().values():
+        hypermodel = app.hypermodel_class
+        assert issubclass(hypermodel, AppHyperModel)
+        assert hypermodel.config_class is app.config_class
+        assert set(hypermodel.tuned) <= {
+            field.name for field in dataclasses.fields(app.config_class)
+        }

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
+from keras_deepinit.apps import tune as search
 from keras_deepinit.theory import critical_sigma_w2
-from keras_deepinit.tuning import search
 
 
 def tune(app, data_dir, tmp_path, *extra):
