@@ -145,7 +145,8 @@ class _OrthogonalKernel:
             lambda: keras.ops.convert_to_tensor(self.kernel_cache),
         )
         self.kernel_cache.assign(keras.ops.stop_gradient(kernel))
-        self.kernel_source.assign(v)
+        # A copy: JAX must not find v's buffer in two variables it donates.
+        self.kernel_source.assign(keras.ops.copy(v))
         return kernel
 
     def call(self, inputs, training=None):
