@@ -63,24 +63,17 @@ def signal_statistics(model, inputs, targets=None, loss=None, layers=None):
 
     tapped, taps = _tapped_model(model, layers, inputs)
     outputs, gradients = autodiff.value_and_gradients(tapped, inputs, loss_fn)
-    by_variable = {
-        id(variable): gradient
-        for variable, gradient in zip(
-            tapped.trainable_variables, gradients, strict=True
-        )
+    gradient = {
+        id(variable): value
+        for variable, value in zip(tapped.trainable_variables, gradients, strict=True)
     }
     return {
         "layers": [layer.name for layer in layers],
         "activation_rms": np.array([rms(a) for a in outputs[: len(layers)]]),
-        "gradient_rms": np.array([rms(by_variable[id(t.tap)]) for t in taps]),
+        "gradient_rms": np.array([rms(gradient[id(tap.tap)]) for tap in taps]),
         "weight_gradient_norm": np.array(
             [
-                np.sqrt(
-                    sum(
-                        np.sum(by_variable[id(w)] ** 2.0)
-                        for w in layer.trainable_weights
-                    )
-                )
+                norm([gradient[id(w)] for w in layer.trainable_weights])
                 for layer in layers
             ]
         ),
@@ -90,6 +83,13 @@ def signal_statistics(model, inputs, targets=None, loss=None, layers=None):
 def rms(array):
     """Root mean square of `array`, in float64."""
     return float(np.sqrt(np.mean(np.square(np.asarray(array, np.float64)))))
+
+
+def norm(arrays):
+    """L2 norm of `arrays` taken together, in float64 (0 for none)."""
+    return float(
+        np.sqrt(sum(np.sum(np.square(np.asarray(a, np.float64))) for a in arrays))
+    )
 
 
 class _Tap(keras.layers.Layer):

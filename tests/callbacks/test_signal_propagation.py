@@ -1,12 +1,38 @@
 import glob
+import gzip
+import struct
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from tensorboard.compat.proto import event_pb2
 
-from keras_deepinit import data
 from keras_deepinit.callbacks import SignalPropagationMonitor
+
+
+def mnist(data_dir, prefix, count):
+    """The first `count` MNIST images in [0, 1] and labels, read with numpy."""
+    folder = data_dir / "mnist"
+    with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz") as file:
+        images = np.frombuffer(file.read(16 + count * 784)[16:], np.uint8)
+    with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz") as file:
+        labels = np.frombuffer(file.read(8 + count)[8:], np.uint8)
+    return (images.reshape(count, 28, 28, 1) / 255).astype("float32"), labels
+
+
+def summary_tags(folder):
+    """Tags of every summary in the event files (TFRecords) under `folder`."""
+    tags = set()
+    for path in glob.glob(str(folder / "events.out.tfevents.*")):
+        with open(path, "rb") as file:
+            data = file.read()
+        offset = 0
+        while offset < len(data):
+            (length,) = struct.unpack("<Q", data[offset : offset + 8])
+            event = event_pb2.Event.FromString(data[offset + 12 : offset + 12 + length])
+            tags.update(value.tag for value in event.summary.value)
+            offset += 12 + length + 4
+    return tags
 
 
 def small_model():
@@ -27,12 +53,11 @@ def small_model():
 
 
 def test_records_history_logs_and_tensorboard(data_dir, tmp_path):
-    train = data.load("mnist", "train", data_dir=data_dir, seed=0).take(20)
-    x, y = next(iter(train))
+    x, y = mnist(data_dir, "train", 640)
     monitor = SignalPropagationMonitor(x[:64], y[:64], log_dir=str(tmp_path))
     model = small_model()
 
-    history = model.fit(train, epochs=2, callbacks=[monitor], verbose=0)
+    history = model.fit(x, y, batch_size=64, epochs=2, callbacks=[monitor], verbose=0)
 
     # One record before training, then one per epoch.
     assert [record["epoch"] for record in monitor.history] == [0, 1, 2]
@@ -47,22 +72,16 @@ def test_records_history_logs_and_tensorboard(data_dir, tmp_path):
         last["activation_rms"][1] / last["activation_rms"][0]
     )
 
-    tags = set()
-    for path in glob.glob(str(tmp_path / "signal" / "events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            tags.update(value.tag for value in event.summary.value)
-    assert {
-        "activation_rms/0000_hidden",
-        "gradient_rms/0001_logits",
-        "weight_gradient_norm/over_layers",
-    } <= tags
+    tags = summary_tags(tmp_path / "signal")
+    assert {"activation_rms/0000_hidden", "gradient_rms/0001_logits"} <= tags
+    if keras.config.backend() == "tensorflow":
+        assert "weight_gradient_norm/over_layers" in tags
 
 
 def test_every_n_epochs(data_dir):
-    train = data.load("mnist", "test", data_dir=data_dir).take(3)
-    x, _ = next(iter(train))
+    x, y = mnist(data_dir, "t10k", 96)
     monitor = SignalPropagationMonitor(x[:16], every_n_epochs=2, layers=["logits"])
-    small_model().fit(train, epochs=4, callbacks=[monitor], verbose=0)
+    small_model().fit(x, y, batch_size=32, epochs=4, callbacks=[monitor], verbose=0)
     assert [record["epoch"] for record in monitor.history] == [0, 2, 4]
     assert monitor.history[0]["layers"] == ["logits"]
 

@@ -14,17 +14,20 @@ def _values(model):
 
 def batch_jacobian(model, inputs):
     inputs = keras.ops.convert_to_tensor(inputs)
-    trainable, non_trainable = _values(model)
 
-    def flat_output(example):
-        outputs, _ = model.stateless_call(
-            trainable, non_trainable, example[None], training=False
-        )
-        return outputs.reshape(-1)
+    @jax.jit
+    def jacobian(trainable, non_trainable, inputs):
+        def flat_output(example):
+            outputs, _ = model.stateless_call(
+                trainable, non_trainable, example[None], training=False
+            )
+            return outputs.reshape(-1)
 
-    # Reverse mode: one backward pass per output unit, vectorized by vmap.
-    jacobian = jax.vmap(jax.jacrev(flat_output))(inputs)
-    return np.asarray(jacobian).reshape(jacobian.shape[0], jacobian.shape[1], -1)
+        # Reverse mode: one backward pass per output unit, vectorized by vmap.
+        return jax.vmap(jax.jacrev(flat_output))(inputs)
+
+    matrices = jacobian(*_values(model), inputs)
+    return np.asarray(matrices).reshape(matrices.shape[0], matrices.shape[1], -1)
 
 
 def value_and_gradients(model, inputs, loss_fn):
