@@ -4,7 +4,6 @@ logical CPU devices, for tests/test_distribute.py's subprocesses.
     LOGICAL_CPUS=2 python tests/distributed_app.py own --strategy mirrored ...
 """
 
-import importlib
 import os
 import sys
 
@@ -17,6 +16,6 @@ if count > 1:  # Before TensorFlow initializes its devices.
         [tf.config.LogicalDeviceConfiguration()] * count,
     )
 
-from keras_deepinit import cli  # noqa: E402
+from keras_deepinit.apps import get_app  # noqa: E402
 
-importlib.import_module(cli.APPS[sys.argv[1]]).main(sys.argv[2:])
+get_app(sys.argv[1]).run(sys.argv[2:])
