@@ -15,6 +15,8 @@ class HSICBottleneck(keras.layers.Layer):
     no later block's objective reaches this block: each block learns from its
     own objective alone, as the HSIC bottleneck prescribes. Without labels it
     is the identity, so inference and export see a plain network.
+    `HSICTrainer` trains blocks on the same objective (`HSICLoss`), the
+    labels coming from `fit`'s targets instead of the model's inputs.
 
     Examples:
 
@@ -59,8 +61,7 @@ class HSICBottleneck(keras.layers.Layer):
     def call(self, hidden, inputs=None, labels=None, references=None):
         """Adds the objective when given `inputs` and `labels`, or the
         batch's `references` (`HSICLoss.references`), computed once for all
-        blocks. Returns `(hidden, (loss, nHSIC(Z, X), nHSIC(Z, Y)))` when it
-        computed the objective, else `hidden`."""
+        blocks; returns `hidden`, its gradient stopped if `stop_gradient`."""
         if references is None and labels is not None:
             if inputs is None:
                 raise ValueError(
@@ -70,8 +71,7 @@ class HSICBottleneck(keras.layers.Layer):
         outputs = keras.ops.stop_gradient(hidden) if self.stop_gradient else hidden
         if references is None:
             return outputs
-        terms = self.objective.objective(hidden, references)
-        self.add_loss(terms[0])
+        self.add_loss(self.objective.objective(hidden, references)[0])
         return outputs
 
     def compute_output_shape(self, input_shape):
