@@ -86,6 +86,18 @@ def test_every_n_epochs(data_dir):
     assert monitor.history[0]["layers"] == ["logits"]
 
 
+@pytest.mark.tf_only
+def test_measures_a_batch_of_the_tf_data_pipeline(data_dir):
+    from keras_deepinit import data
+
+    train = data.load("mnist", "test", data_dir=data_dir).take(2)
+    x, y = next(iter(train))
+    monitor = SignalPropagationMonitor(x[:16], y[:16])
+    small_model().fit(train, epochs=1, callbacks=[monitor], verbose=0)
+    assert [record["epoch"] for record in monitor.history] == [0, 1]
+    assert np.all(monitor.history[-1]["gradient_rms"] > 0)
+
+
 @pytest.mark.parametrize("value", [0, -1, 1.5, True])
 def test_bad_every_n_epochs(value):
     with pytest.raises(ValueError, match=f"Received: every_n_epochs={value!r}"):

@@ -1,7 +1,10 @@
+import doctest
+
 import keras
 import numpy as np
 import pytest
 
+from keras_deepinit.diagnostics import signal
 from keras_deepinit.diagnostics import signal_statistics
 
 
@@ -68,3 +71,23 @@ def test_targets_without_a_loss_are_refused():
     model = chain_model([np.eye(3)])
     with pytest.raises(ValueError, match="Received: loss=None"):
         signal_statistics(model, np.ones((2, 3), "float32"), np.ones((2, 3), "float32"))
+
+
+def test_a_residual_model_with_unknown_sizes_is_watched():
+    # The gradient on the block's output reaches its input through the skip.
+    inputs = keras.Input((None, 2))
+    hidden = keras.layers.Dense(2, kernel_initializer="identity", name="block")(inputs)
+    outputs = keras.layers.Add()([inputs, hidden])
+    model = keras.Model(inputs, outputs)
+    x = np.ones((2, 3, 2), "float32")
+    stats = signal_statistics(model, x)
+    # y = x + x = 2, dL/dy = y / batch = 1, the same on the block's output.
+    np.testing.assert_allclose(stats["activation_rms"], [1.0], rtol=1e-6)
+    np.testing.assert_allclose(stats["gradient_rms"], [1.0], rtol=1e-6)
+
+
+def test_docstring_examples():
+    result = doctest.testmod(
+        signal, extraglobs={"np": np, "keras": keras}, verbose=False
+    )
+    assert result.attempted and not result.failed
