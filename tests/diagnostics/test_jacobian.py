@@ -125,10 +125,12 @@ def test_docstring_examples():
 @pytest.mark.skipif(
     keras.config.backend() == "tensorflow", reason="TensorFlow is the backend"
 )
-def test_diagnostics_and_callbacks_do_not_import_tensorflow():
+def test_diagnostics_callbacks_and_layers_do_not_import_tensorflow():
     code = (
         "import sys, numpy as np, keras\n"
         "import keras_deepinit.callbacks\n"
+        "import keras_deepinit.diagnostics.isometry\n"
+        "from keras_deepinit.layers import CircularPadding2D, SkipInitScalar\n"
         "from keras_deepinit.diagnostics import jacobian_singular_values\n"
         "from keras_deepinit.diagnostics import signal_statistics\n"
         "model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])\n"
