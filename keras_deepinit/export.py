@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from keras_deepinit.checks import check_positive_int
+from keras_deepinit.layers.orthogonal import cached_kernels
 from keras_deepinit.version import __version__
 
 METADATA_FILE = "metadata.json"
@@ -135,10 +136,12 @@ def export_model(
     os.makedirs(model_dir, exist_ok=True)
     partial_path = tempfile.mkdtemp(prefix=f".{version}.partial-", dir=model_dir)
     try:
-        archive = keras.export.ExportArchive()
-        archive.track(model)
-        archive.add_endpoint(SIGNATURE, serve, input_signature=[spec])
-        archive.write_out(partial_path, verbose=False)
+        # The graph holds the orthogonal layers' W, not their orthogonalization.
+        with cached_kernels(model):
+            archive = keras.export.ExportArchive()
+            archive.track(model)
+            archive.add_endpoint(SIGNATURE, serve, input_signature=[spec])
+            archive.write_out(partial_path, verbose=False)
         with open(os.path.join(partial_path, METADATA_FILE), "w") as f:
             f.write(record + "\n")
         try:

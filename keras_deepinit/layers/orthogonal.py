@@ -1,6 +1,8 @@
 """Keras Dense and Conv layers whose kernel is orthogonalized (OWN, ONI)."""
 
+import contextlib
 import math
+import threading
 
 import keras
 
@@ -129,6 +131,8 @@ class _OrthogonalKernel:
             raise AttributeError("You must build the layer before accessing `kernel`.")
         if self._own_training:
             kernel = self.orthogonal_kernel()
+        elif getattr(_CACHE_ONLY, "active", False):
+            kernel = keras.ops.convert_to_tensor(self.kernel_cache)
         else:
             kernel = self._cached_kernel()
         if self.scale is not None:
@@ -148,6 +152,12 @@ class _OrthogonalKernel:
         # A copy: JAX must not find v's buffer in two variables it donates.
         self.kernel_source.assign(keras.ops.copy(v))
         return kernel
+
+    def refresh_kernel_cache(self):
+        """Computes `W` from `v` now and stores it in the cache."""
+        v = keras.ops.convert_to_tensor(self.v)
+        self.kernel_cache.assign(self.orthogonal_kernel())
+        self.kernel_source.assign(keras.ops.copy(v))
 
     def call(self, inputs, training=None):
         # `kernel` is a property: it learns the mode from this flag.
@@ -184,6 +194,45 @@ class _OrthogonalKernel:
             "iterations": self.iterations,
             "learnable_scale": self.learnable_scale,
         }
+
+
+_CACHE_ONLY = threading.local()
+
+
+@contextlib.contextmanager
+def cached_kernels(model):
+    """Refreshes the orthogonal layers' caches; inside, inference reads them only.
+
+    For exports: a graph traced inside holds `W` as a variable and no
+    orthogonalization (no eigendecomposition or SVD to run at serving time,
+    which a SavedModel of a JAX model could not run on TensorFlow).
+
+    Examples:
+
+    >>> layer = OrthogonalDense(4)
+    >>> model = keras.Sequential([keras.Input((6,)), layer])
+    >>> with cached_kernels(model):
+    ...     y = model(np.ones((1, 6), "float32"))
+
+    Args:
+        model: a Keras layer or model; every orthogonal layer in it, nested
+            ones included, is refreshed.
+    """
+    for layer in _sublayers(model):
+        if isinstance(layer, _OrthogonalKernel) and layer.built:
+            layer.refresh_kernel_cache()
+    previous = getattr(_CACHE_ONLY, "active", False)
+    _CACHE_ONLY.active = True
+    try:
+        yield
+    finally:
+        _CACHE_ONLY.active = previous
+
+
+def _sublayers(layer):
+    yield layer
+    for sublayer in getattr(layer, "layers", ()) or ():
+        yield from _sublayers(sublayer)
 
 
 _OWN_ARGS = """group_size: Positive int, the number of {units} orthogonalized
