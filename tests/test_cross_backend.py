@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from conftest import BACKEND
 
 SCRIPT = pathlib.Path(__file__).with_name("cross_backend_model.py")

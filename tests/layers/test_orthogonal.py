@@ -4,8 +4,6 @@ import re
 import keras
 import numpy as np
 import pytest
-from backend_gradients import gradients
-from backend_gradients import model_gradients
 
 from keras_deepinit.layers import orthogonal
 from keras_deepinit.layers.orthogonal import OrthogonalConv1D
@@ -13,6 +11,9 @@ from keras_deepinit.layers.orthogonal import OrthogonalConv2D
 from keras_deepinit.layers.orthogonal import OrthogonalConv3D
 from keras_deepinit.layers.orthogonal import OrthogonalDense
 from keras_deepinit.ops import orthogonalize
+
+from backend_gradients import gradients
+from backend_gradients import model_gradients
 
 BACKEND = keras.config.backend()
 # TensorFlow computes W in float64; JAX and PyTorch in float32 (ops/own.py).

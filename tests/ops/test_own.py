@@ -4,10 +4,11 @@ import re
 import keras
 import numpy as np
 import pytest
-from backend_gradients import gradients
 
 from keras_deepinit.ops import orthogonalize
 from keras_deepinit.ops import own
+
+from backend_gradients import gradients
 
 TF = keras.config.backend() == "tensorflow"
 # TensorFlow computes "eig" in float64; JAX and PyTorch in float32 by SVD.
