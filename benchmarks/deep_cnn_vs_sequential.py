@@ -86,9 +86,9 @@ def convolutions_alone(depth, width, batch_size, steps):
     activation or bookkeeping: the ceiling of any loop of TensorFlow ops.
     Kernels are orthogonal at the centre tap so values neither vanish nor
     explode."""
-    from keras_deepinit.ops.conv_stack import UNROLL
     from keras_deepinit.ops.conv_stack import default_shards
     from keras_deepinit.ops.conv_stack import one_thread_per_op
+    from keras_deepinit.ops.conv_stack_tf import UNROLL
 
     one_thread_per_op()
     import tensorflow as tf

@@ -4,13 +4,17 @@ A Python loop of `torch.nn.functional.conv2d` in channels-first layout. The
 kernels are transposed once to `(depth, out, in, k, k)` and split with
 `unbind`, whose backward stacks the layers' gradients once: indexing
 `kernels[i]` in the loop would instead add a dense `(depth, ...)` gradient
-per layer, quadratic in depth. With `recompute` in training, the layers run
-in segments of `ceil(sqrt(depth))`, each under `torch.utils.checkpoint`:
-autograd keeps only the segments' inputs.
+per layer, quadratic in depth. Circular padding is one `index_select` of the
+flattened map (what `F.pad(mode="circular")` computes, with a one-op
+backward). With `recompute` in training, the layers run in segments of
+`ceil(sqrt(depth))`, each under `torch.utils.checkpoint`: autograd keeps only
+the segments' inputs.
 """
 
+import functools
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
@@ -21,19 +25,20 @@ def conv_stack(x, kernels, biases, activation, padding, training, recompute, sha
     is ignored."""
     del shards
     kernel_size = tuple(kernels.shape[1:3])
-    # Keras "same" padding: (k - 1) // 2 before, k // 2 after; F.pad takes
-    # the last axis first.
-    pads = []
-    for k in reversed(kernel_size):
-        pads += [(k - 1) // 2, k // 2]
-    symmetric = padding == "zero" and all(k % 2 for k in kernel_size)
-    mode = "circular" if padding == "circular" else "constant"
+    # Keras "same" padding: (k - 1) // 2 before, k // 2 after.
+    pads = [((k - 1) // 2, k // 2) for k in kernel_size]
+    if padding == "circular":
+        pad = _circular_padding(x.shape[1:3], pads, x.device)
+    elif all(k % 2 for k in kernel_size):
+        pad = None
+    else:
+        pad = functools.partial(F.pad, pad=[p for pair in pads[::-1] for p in pair])
 
     def layer(x, kernel, bias):
-        if symmetric:
+        if pad is None:
             z = F.conv2d(x, kernel, bias, padding=[k // 2 for k in kernel_size])
         else:
-            z = F.conv2d(F.pad(x, pads, mode=mode), kernel, bias)
+            z = F.conv2d(pad(x), kernel, bias)
         return activation(z)
 
     def run(x, kernels, biases):
@@ -57,3 +62,18 @@ def conv_stack(x, kernels, biases, activation, padding, training, recompute, sha
     else:
         x = run(x, kernels, biases)
     return x.permute(0, 2, 3, 1)
+
+
+def _circular_padding(map_size, pads, device):
+    """Pads a channels-first `map_size` map circularly: one gather."""
+    (height, width), ((top, bottom), (left, right)) = map_size, pads
+    rows = np.arange(-top, height + bottom) % height
+    columns = np.arange(-left, width + right) % width
+    index = torch.as_tensor((rows[:, None] * width + columns).ravel(), device=device)
+    padded_size = (len(rows), len(columns))
+
+    def pad(x):
+        flat = x.flatten(2).index_select(2, index)
+        return flat.unflatten(2, padded_size)
+
+    return pad

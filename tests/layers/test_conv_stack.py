@@ -1,23 +1,41 @@
+import time
+
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_deepinit.initializers import ConvOrthogonal
 from keras_deepinit.initializers import DeltaOrthogonal
 from keras_deepinit.initializers import critical_initializers
 from keras_deepinit.initializers import initialize_stack
 from keras_deepinit.initializers import stacked
+from keras_deepinit.layers import CircularPadding2D
 from keras_deepinit.layers import ConvStack2D
 
+from backend_gradients import BACKEND
+from backend_gradients import model_gradients
+from backend_gradients import numpy
 
-def stack_model(depth=6, padding="circular", recompute=False, seed=0, shards=None):
+
+def as_numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def stack_model(
+    depth=6,
+    padding="circular",
+    recompute=False,
+    seed=0,
+    shards=None,
+    activation="tanh",
+):
     kernel_init, bias_init = critical_initializers(
         "tanh", sigma_b2=0.05, seed=keras.random.SeedGenerator(seed)
     )
     inputs = keras.Input((6, 6, 4))
     x = ConvStack2D(
         depth,
+        activation=activation,
         padding=padding,
         recompute=recompute,
         shards=shards,
@@ -29,26 +47,19 @@ def stack_model(depth=6, padding="circular", recompute=False, seed=0, shards=Non
     return keras.Model(inputs, outputs)
 
 
-def sequential_twin(model, padding):
+def sequential_twin(model, padding, activation="tanh"):
     """The same network with one Keras Conv2D per layer, weights copied."""
     stack = model.get_layer("stack")
     kernels, biases = stack.get_weights()
     layers = [keras.Input((6, 6, 4))]
     for _ in range(stack.depth):
         if padding == "circular":
-            layers.append(
-                keras.layers.Lambda(lambda x: tf.concat([x[:, -1:], x, x[:, :1]], 1))
-            )
-            layers.append(
-                keras.layers.Lambda(
-                    lambda x: tf.concat([x[:, :, -1:], x, x[:, :, :1]], 2)
-                )
-            )
+            layers.append(CircularPadding2D.for_kernel(3))
         conv = keras.layers.Conv2D(
             4,
             3,
             padding="valid" if padding == "circular" else "same",
-            activation="tanh",
+            activation=activation,
         )
         layers.append(conv)
     layers += [keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)]
@@ -58,6 +69,27 @@ def sequential_twin(model, padding):
         conv.set_weights([kernel, bias])
     twin.layers[-1].set_weights(model.layers[-1].get_weights())
     return twin
+
+
+@pytest.mark.parametrize("padding", ["circular", "zero"])
+@pytest.mark.parametrize("recompute", [False, True])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_gradients_match_the_layer_by_layer_network(padding, recompute, activation):
+    # 7 layers: recomputed as segments of 3, 3 and 1.
+    model = stack_model(7, padding, recompute, activation=activation)
+    twin = sequential_twin(model, padding, activation)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(5, 6, 6, 4)).astype("float32")
+    weights = rng.normal(size=(5, 3)).astype("float32")
+    outputs, dx, (d_kernels, d_biases, *d_dense) = model_gradients(model, x, weights)
+    twin_outputs, twin_dx, twin_grads = model_gradients(twin, x, weights)
+    np.testing.assert_allclose(outputs, twin_outputs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dx, twin_dx, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(d_kernels, twin_grads[0:-2:2], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(d_biases, twin_grads[1:-2:2], rtol=1e-4, atol=1e-5)
+    for grad, twin_grad in zip(d_dense, twin_grads[-2:], strict=True):
+        np.testing.assert_allclose(grad, twin_grad, rtol=1e-4, atol=1e-5)
+    assert np.abs(d_kernels).max() > 1e-3
 
 
 @pytest.mark.parametrize(
@@ -76,7 +108,7 @@ def test_training_step_matches_the_layer_by_layer_network(padding, recompute, sh
     twin = sequential_twin(model, padding)
     x = np.random.default_rng(0).normal(size=(5, 6, 6, 4)).astype("float32")
     y = np.array([0, 1, 2, 1, 0])
-    np.testing.assert_allclose(model(x), twin(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(numpy(model(x)), numpy(twin(x)), rtol=1e-5, atol=1e-6)
     for net in (model, twin):
         net.compile(
             keras.optimizers.SGD(0.5),
@@ -111,7 +143,10 @@ def test_keras_file_round_trip(tmp_path):
         assert stack.get_config()[key] == original.get_config()[key]
 
 
+@pytest.mark.tf_only
 def test_saved_model_export_matches_predict(tmp_path):
+    import tensorflow as tf
+
     model = stack_model(depth=20)
     x = np.random.default_rng(2).normal(size=(3, 6, 6, 4)).astype("float32")
     model.export(str(tmp_path / "export"), format="tf_saved_model", verbose=False)
@@ -123,7 +158,7 @@ def test_kernels_are_addressable_per_layer_and_distinct():
     model = stack_model(depth=4)
     kernel = model.get_layer("stack").kernel
     assert tuple(kernel.shape) == (4, 3, 3, 4, 4)
-    first, second = kernel[0].numpy(), kernel[1].numpy()
+    first, second = as_numpy(kernel)[0], as_numpy(kernel)[1]
     assert not np.allclose(first, second)
     # Delta-Orthogonal: only the centre tap, an orthogonal matrix times gain.
     centre = first[1, 1]
@@ -147,13 +182,13 @@ def test_kernels_are_addressable_per_layer_and_distinct():
 def test_variance_scaling_stacks_keep_each_kernels_variance(
     initializer, per_kernel_variance
 ):
-    stack = initialize_stack(initializer, 500, (3, 3, 4, 4))
+    stack = as_numpy(initialize_stack(initializer, 500, (3, 3, 4, 4)))
     assert tuple(stack.shape) == (500, 3, 3, 4, 4)
     assert np.var(stack) == pytest.approx(per_kernel_variance, rel=0.05)
 
 
 def test_conv_orthogonal_stacks_are_drawn_per_layer():
-    stack = initialize_stack(ConvOrthogonal(seed=3), 3, (3, 3, 4, 4))
+    stack = as_numpy(initialize_stack(ConvOrthogonal(seed=3), 3, (3, 3, 4, 4)))
     assert not np.allclose(stack[0], stack[1])
 
 
@@ -164,11 +199,11 @@ def test_conv_orthogonal_stacks_are_drawn_per_layer():
 )
 def test_big_stacks_are_drawn_in_distinct_reproducible_chunks(initializer, monkeypatch):
     monkeypatch.setattr(stacked, "CHUNK", 4)
-    stack = np.asarray(initialize_stack(initializer, 10, (3, 3, 4, 4)))
+    stack = as_numpy(initialize_stack(initializer, 10, (3, 3, 4, 4)))
     assert stack.shape == (10, 3, 3, 4, 4)
     assert not np.allclose(stack[:4], stack[4:8])  # an int seed, yet chunks differ
     np.testing.assert_array_equal(
-        stack, initialize_stack(initializer, 10, (3, 3, 4, 4))
+        stack, as_numpy(initialize_stack(initializer, 10, (3, 3, 4, 4)))
     )
     if isinstance(initializer, DeltaOrthogonal):
         centres = stack[:, 1, 1]
@@ -192,3 +227,33 @@ def test_big_stacks_are_drawn_in_distinct_reproducible_chunks(initializer, monke
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ConvStack2D(**kwargs)
+
+
+# Slow on PyTorch: 10,000 Python-level convolutions forward and back.
+SLOW_ON_TORCH = pytest.mark.slow if BACKEND == "torch" else ()
+
+
+@pytest.mark.parametrize(
+    "recompute", [pytest.param(r, marks=SLOW_ON_TORCH) for r in (False, True)]
+)
+def test_depth_10000_builds_and_takes_a_training_step(recompute):
+    start = time.perf_counter()
+    inputs = keras.Input((4, 4, 2))
+    stack = ConvStack2D(10_000, recompute=recompute, name="stack")
+    outputs = keras.layers.Dense(2)(
+        keras.layers.GlobalAveragePooling2D()(stack(inputs))
+    )
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        keras.optimizers.SGD(0.1),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    before = as_numpy(stack.kernel)[[0, -1]]
+    x = np.random.default_rng(0).normal(size=(2, 4, 4, 2)).astype("float32")
+    history = model.fit(x, np.array([0, 1]), epochs=1, batch_size=2, verbose=0)
+    after = as_numpy(stack.kernel)[[0, -1]]
+    assert np.isfinite(history.history["loss"][0])
+    # Delta-Orthogonal kernels are isometries: the first layer's kernel gets a
+    # gradient through 10,000 layers.
+    assert not np.allclose(before, after)
+    print(f"{BACKEND}: built and stepped in {time.perf_counter() - start:.1f} s")

@@ -1,7 +1,12 @@
 import numpy as np
-import tensorflow as tf
+import pytest
 
-from keras_deepinit.ops import inplace
+tf = pytest.importorskip("tensorflow")
+
+from keras_deepinit.ops import inplace  # noqa: E402
+
+# `inplace` is TensorFlow machinery, used only under the TensorFlow backend.
+pytestmark = pytest.mark.tf_only
 
 
 def test_rows_written_in_place_in_a_loop_fill_the_buffer():
