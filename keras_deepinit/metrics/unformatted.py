@@ -36,7 +36,10 @@ class UnformattedAccuracy(keras.metrics.Metric):
     classes. Each sample counts for its largest output unit; at the end, units
     are matched one-to-one to classes so that the most samples land on their
     class (an optimal assignment, where the authors' greedy matching can
-    hang), and the accuracy is the fraction that do.
+    hang), and the accuracy is the fraction that do. The assignment runs on
+    the host (scipy), also inside jitted steps; on TensorFlow, XLA cannot
+    compile it: compile a model that holds the metric with
+    `jit_compile=False` (Keras's `"auto"` picks XLA on a GPU).
 
     Examples:
 

@@ -62,6 +62,10 @@ class HSICTrainer(keras.Model):
         kernel="gaussian", num_classes=10, output_units=None, **kwargs,
     ):  # fmt: skip
         super().__init__(**kwargs)
+        if keras.backend.backend() == "tensorflow":
+            # UnformattedAccuracy's tf.numpy_function does not compile with
+            # XLA, which Keras picks on a GPU for jit_compile="auto".
+            self.supports_jit = False
         self.blocks = list(blocks)
         if not self.blocks:
             raise ValueError(

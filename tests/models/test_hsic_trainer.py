@@ -7,13 +7,14 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from mnist_arrays import load_mnist
-from variable_gradients import variable_gradients
 
 from keras_deepinit.losses import HSICLoss
 from keras_deepinit.models import HSICTrainer
 from keras_deepinit.models import build_post_trained
 from keras_deepinit.models import build_sigma_combined
+
+from mnist_arrays import load_mnist
+from variable_gradients import variable_gradients
 
 
 def dense_block(units, seed, flatten=False):
@@ -178,6 +179,15 @@ def test_sigma_combined_averages_frozen_networks(data_dir):
     assert {w.path.split("/")[0] for w in model.trainable_weights} == {
         "normalize", "classifier"
     }  # fmt: skip
+
+
+@pytest.mark.tf_only
+def test_no_xla_on_tensorflow():
+    # UnformattedAccuracy's tf.numpy_function does not compile with XLA.
+    trainer = small_trainer()
+    with pytest.warns(UserWarning, match="jit_compile=True"):
+        trainer.compile(keras.optimizers.SGD(0.01), jit_compile=True)
+    assert trainer.jit_compile is False
 
 
 def test_needs_blocks():
