@@ -21,8 +21,10 @@ _SUBMODULES = (
     "models",
     "ops",
     "optimizers",
+    "plotting",
     "runs",
     "theory",
+    "training",
     "tuning",
 )
 

@@ -28,7 +28,6 @@ TF_ONLY_PATHS = (
     "test_exported_models.py",
     "test_runs.py",
     "test_serving.py",
-    "test_optimizers.py",
 )
 
 
