@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from keras_deepinit import runs  # noqa: E402
+from keras_deepinit.training.history import load_history  # noqa: E402
 
 METRIC_NAMES = {
     "loss": "training loss (epoch mean)",
@@ -50,7 +50,7 @@ def main():
     figure, axes = plt.subplots(1, count, figsize=(5 * count, 4), squeeze=False)
     axes = axes[0]
     for run_dir, label in zip(args.run_dirs, labels, strict=True):
-        history = runs.load_history(os.path.join(run_dir, "history.json"))
+        history = load_history(os.path.join(run_dir, "history.json"))
         for axis, metric in zip(axes, args.metrics, strict=True):
             axis.plot(history["step"], history[metric], "o-", label=label)
     for axis, metric in zip(axes, args.metrics, strict=True):

@@ -22,7 +22,6 @@ _SUBMODULES = (
     "ops",
     "optimizers",
     "plotting",
-    "runs",
     "theory",
     "training",
     "tuning",

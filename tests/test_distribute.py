@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from keras_deepinit import distribute
-from keras_deepinit import runs
+from keras_deepinit.training.history import load_history
 
 APP = os.path.join(os.path.dirname(__file__), "distributed_app.py")
 
@@ -78,7 +78,7 @@ def weights(run_dir):
 
 
 def losses(run_dir):
-    return runs.load_history(run_dir / "history.json")["loss"]
+    return load_history(run_dir / "history.json")["loss"]
 
 
 def free_ports(count):
@@ -146,6 +146,6 @@ def test_hsic_trainer_under_mirrored_strategy(data_dir, tmp_path):
     ]  # fmt: skip
     output = finish(launch(args, data_dir, logical_cpus=2))
     assert "MirroredStrategy over 2 replicas: batches of 64 x 2 = 128" in output
-    history = runs.load_history(tmp_path / "run" / "hsic_sigma6" / "history.json")
+    history = load_history(tmp_path / "run" / "hsic_sigma6" / "history.json")
     assert history["hsic_y"][-1] > history["hsic_y"][0]
     assert history["val_unformatted_accuracy"][-1] > 0.4  # chance: 0.1
