@@ -13,8 +13,16 @@ Keras optimizer only: `build(variables)` to learn each variable's group and
 
 Examples:
 
+>>> model = keras.Sequential([
+...     keras.Input((4,)),
+...     keras.layers.Dense(8, name="body"),
+...     keras.layers.Dense(1, name="head"),
+... ])
 >>> optimizer = LayerwiseAdam(1e-3, multipliers={"body": 3e-5 / 1e-3})
->>> model.compile(optimizer, "sparse_categorical_crossentropy")
+>>> optimizer.multiplier("body/kernel"), optimizer.multiplier("head/kernel")
+(0.03, 1.0)
+>>> model.compile(optimizer, "mse")
+>>> _ = model.fit(np.ones((8, 4)), np.ones((8, 1)), verbose=0)
 """
 
 import keras

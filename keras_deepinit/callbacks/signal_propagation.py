@@ -29,9 +29,19 @@ class SignalPropagationMonitor(keras.callbacks.Callback):
 
     Examples:
 
-    >>> monitor = SignalPropagationMonitor(x_batch, y_batch, log_dir="logs")
-    >>> model.fit(dataset, epochs=5, callbacks=[monitor])
-    >>> monitor.history[-1]["activation_rms"]  # one value per layer
+    >>> x = np.random.default_rng(0).normal(size=(32, 8)).astype("float32")
+    >>> y = np.arange(32) % 2
+    >>> model = keras.Sequential([
+    ...     keras.Input((8,)),
+    ...     keras.layers.Dense(16, activation="tanh"),
+    ...     keras.layers.Dense(2),
+    ... ])
+    >>> model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(True))
+    >>> monitor = SignalPropagationMonitor(x[:8], y[:8])
+    >>> _ = model.fit(x, y, epochs=2, callbacks=[monitor], verbose=0)
+    >>> # Before training and after each epoch; one value per layer.
+    >>> len(monitor.history), len(monitor.history[-1]["activation_rms"])
+    (3, 2)
 
     Args:
         inputs: a fixed batch of inputs.
