@@ -92,7 +92,8 @@ def test_a_training_step_moves_each_block_by_its_own_objective_only(
         np.testing.assert_allclose(have, want, rtol=1e-4, atol=1e-6)
 
 
-def test_a_step_runs_the_blocks_once_and_logs_the_objective(data_dir):
+@pytest.mark.parametrize("eager", [True, False])
+def test_a_step_runs_the_blocks_once_and_logs_the_objective(data_dir, eager):
     x, y = load_mnist(data_dir, count=32)
     trainer = small_trainer(seed=5, measure="cka")
     trainer(x)  # builds
@@ -101,9 +102,9 @@ def test_a_step_runs_the_blocks_once_and_logs_the_objective(data_dir):
     trainer.block_outputs = lambda *args, **kwargs: (
         runs.append(1) or block_outputs(*args, **kwargs)
     )
-    trainer.compile(keras.optimizers.SGD(0.0), run_eagerly=True)
+    trainer.compile(keras.optimizers.SGD(0.0), run_eagerly=eager)
     logs = trainer.train_on_batch(x, y, return_dict=True)
-    # compute_loss read the outputs of the step's call, not a second run.
+    # compute_loss read the outputs of the step's call (run, or traced, once).
     assert len(runs) == 1
     _, objectives = trainer.block_objectives(x, y, training=True)
     terms = keras.ops.convert_to_numpy(keras.ops.stack([list(o) for o in objectives]))
