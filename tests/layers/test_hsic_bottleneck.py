@@ -1,10 +1,11 @@
 import keras
 import numpy as np
 import pytest
-from variable_gradients import variable_gradients
 
 from keras_deepinit.layers import HSICBottleneck
 from keras_deepinit.losses import HSICLoss
+
+from variable_gradients import variable_gradients
 
 
 def batch(m=12, seed=0):

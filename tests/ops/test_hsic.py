@@ -4,7 +4,6 @@ import itertools
 import keras
 import numpy as np
 import pytest
-from backend_gradients import gradients
 
 from keras_deepinit.ops import independence
 from keras_deepinit.ops.independence import hsic
@@ -12,6 +11,8 @@ from keras_deepinit.ops.independence import hsic_cca
 from keras_deepinit.ops.independence import kernel_matrix
 from keras_deepinit.ops.independence import normalized_hsic
 from keras_deepinit.ops.independence import one_hot_labels
+
+from backend_gradients import gradients
 
 
 def samples(m, features, seed=0):
