@@ -97,8 +97,12 @@ class HSICLoss(keras.losses.Loss):
 
     Examples:
 
-    >>> loss = HSICLoss(beta=200.0, sigma=6.0, num_classes=10)
-    >>> value = loss((images, labels), block_output)
+    >>> images = np.random.default_rng(0).normal(size=(8, 4, 4, 1))
+    >>> labels = np.arange(8) % 2
+    >>> block_output = np.random.default_rng(1).normal(size=(8, 16))
+    >>> loss = HSICLoss(beta=200.0, sigma=6.0, num_classes=2)
+    >>> tuple(loss((images, labels), block_output).shape)  # One per batch.
+    ()
 
     Args:
         beta: the weight of the label term (`lambda_y` in the authors' code).

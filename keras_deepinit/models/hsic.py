@@ -26,19 +26,20 @@ class HSICTrainer(keras.Model):
 
     Examples:
 
-    >>> blocks = [
-    ...     keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(256),
-    ...                       keras.layers.BatchNormalization(center=False,
-    ...                                                       scale=False),
-    ...                       keras.layers.ReLU()]),
-    ...     keras.Sequential([keras.layers.Dense(10),
-    ...                       keras.layers.BatchNormalization(center=False,
-    ...                                                       scale=False),
-    ...                       keras.layers.ReLU()]),
-    ... ]
-    >>> trainer = HSICTrainer(blocks, beta=200.0, sigma=6.0, num_classes=10)
+    >>> def block(units):
+    ...     return keras.Sequential([
+    ...         keras.layers.Dense(units),
+    ...         keras.layers.BatchNormalization(center=False, scale=False),
+    ...         keras.layers.ReLU(),
+    ...     ])
+    >>> blocks = [keras.Sequential([keras.layers.Flatten(), block(32)]), block(3)]
+    >>> trainer = HSICTrainer(blocks, beta=200.0, sigma=6.0, num_classes=3)
     >>> trainer.compile(keras.optimizers.SGD(0.001))
-    >>> trainer.fit(images, labels, batch_size=128, epochs=1)
+    >>> images = np.random.default_rng(0).uniform(size=(64, 4, 4, 1))
+    >>> labels = np.arange(64) % 3
+    >>> history = trainer.fit(images, labels, batch_size=32, verbose=0)
+    >>> sorted(history.history)
+    ['hsic_x', 'hsic_y', 'loss', 'unformatted_accuracy']
 
     Args:
         blocks: Keras layers (often `keras.Sequential`s) applied in order.
