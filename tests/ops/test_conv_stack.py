@@ -6,14 +6,15 @@ import sys
 import keras
 import numpy as np
 import pytest
-from backend_gradients import BACKEND
-from backend_gradients import FLOAT
-from backend_gradients import gradients
-from backend_gradients import numpy
 
 from keras_deepinit.layers.circular_padding import CircularPadding2D
 from keras_deepinit.ops.conv_stack import conv_stack
 from keras_deepinit.ops.conv_stack import default_shards
+
+from backend_gradients import BACKEND
+from backend_gradients import FLOAT
+from backend_gradients import gradients
+from backend_gradients import numpy
 
 RTOL, ATOL = (1e-4, 1e-5) if FLOAT == "float32" else (1e-8, 1e-10)
 
@@ -90,6 +91,20 @@ def test_gradients_match_autodiff_of_the_plain_network(
 @pytest.mark.parametrize("recompute", [False, True])
 def test_gradients_for_other_activations(activation, recompute):
     compare_gradients(9, 3, activation, "circular", recompute, seed=2)
+
+
+@pytest.mark.parametrize("padding", ["circular", "zero"])
+@pytest.mark.parametrize("kernel_size", [3, 2])
+@pytest.mark.parametrize("patches", [False, True])
+def test_jax_convolutions_and_patch_products_give_the_same_gradients(
+    padding, kernel_size, patches, monkeypatch
+):
+    """On a CPU JAX runs products of patches; `lax.conv` runs elsewhere."""
+    if BACKEND != "jax":
+        pytest.skip("JAX's two ways of convolving")
+    module = importlib.import_module("keras_deepinit.ops.conv_stack_jax")
+    monkeypatch.setattr(module, "PATCHES", patches)
+    compare_gradients(5, kernel_size, "tanh", padding, recompute=True)
 
 
 @pytest.mark.tf_only
