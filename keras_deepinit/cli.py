@@ -350,6 +350,16 @@ def run_diagnose_isometry(args):
     print(f"Wrote the spectra to {isometry.plot_spectra(spectra, args.out, title)}")
 
 
+# What the `[apps]` extra installs over the lean install (setup.py).
+APPS_STACK = (
+    "tensorflow",
+    "tensorflow_datasets",
+    "keras_tuner",
+    "matplotlib",
+    "tensorboard",
+)
+
+
 def main(argv=None):
     parser = build_parser()
     args, app_args = parser.parse_known_args(argv)
@@ -362,6 +372,14 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         args.handler(args)
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.split(".")[0] not in APPS_STACK:
+            raise
+        parser.exit(
+            2,
+            f"keras-deepinit: error: this command needs {error.name}, which the "
+            "lean install leaves out: pip install 'keras-deepinit[apps]'\n",
+        )
     except (OSError, ValueError) as error:
         parser.exit(2, f"keras-deepinit: error: {error}\n")
     return 0

@@ -281,3 +281,16 @@ def test_help_lists_the_registered_apps_without_importing_tensorflow():
 
     for name in get_apps():
         assert any(line.strip().startswith(name) for line in help_text), name
+
+
+def test_a_lean_install_is_told_to_install_the_apps_stack(monkeypatch, capsys):
+    from keras_deepinit import theory
+
+    def missing_tensorflow(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'tensorflow'", name="tensorflow")
+
+    monkeypatch.setattr(theory, "critical_point", missing_tensorflow)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["theory", "critical", "--activation", "tanh", "--sigma-b2", "0.05"])
+    assert exit_info.value.code == 2
+    assert "pip install 'keras-deepinit[apps]'" in capsys.readouterr().err
