@@ -17,6 +17,10 @@ orthonormal rows times `gain` (Xiao et al., 2018).
 Seeds follow `keras.random`: an int gives the same values on every call, a
 `keras.random.SeedGenerator` gives new values on each call, `None` draws from
 the global generator.
+
+Dtypes follow the backend: JAX without `jax_enable_x64` has no float64, so
+there a float64 request gives float32 (with JAX's warning), as it does for
+Keras's own initializers.
 """
 
 import math
@@ -264,9 +268,7 @@ def conv_orthogonal_kernels(
         # flattened into rows. (Broadcasting batch matmuls can crash
         # TensorFlow 2.21's oneDNN kernels on CPU, so none are used.)
         taps = tuple(kernel.shape[1:-2])
-        kept = keras.ops.matmul(
-            keras.ops.reshape(kernel, (size, -1, n)), projections[:, index]
-        )
+        kept = _matmul(keras.ops.reshape(kernel, (size, -1, n)), projections[:, index])
         kept = keras.ops.reshape(kept, (size, *taps, in_channels, n))
         shifted = kernel - kept
         first = [(0, 0)] * (rank + 3)
@@ -321,12 +323,12 @@ def _haar_columns(noise, scale=None, method=None):
         norms = keras.ops.sqrt(keras.ops.sum(keras.ops.square(vectors), axis=-2))
         eye = keras.ops.eye(rows, cols, dtype=dtype)
         vectors = vectors + eye * keras.ops.expand_dims(signs * norms, -2)
-        gram = keras.ops.matmul(keras.ops.swapaxes(vectors, -1, -2), vectors)
+        gram = _matmul(keras.ops.swapaxes(vectors, -1, -2), vectors)
         t = keras.ops.triu(gram) - 0.5 * keras.ops.eye(cols, dtype=dtype) * gram
         solved = keras.ops.solve_triangular(
             t, keras.ops.swapaxes(vectors[..., :cols, :], -1, -2), lower=False
         )
-        q = eye - keras.ops.matmul(vectors, solved)
+        q = eye - _matmul(vectors, solved)
         # R's diagonal is -sign(x_0) |x|: flip the columns it makes negative.
         factors = -signs
     if scale is not None and scale != 1:
@@ -345,7 +347,16 @@ def _projections(noise, size):
     q = _haar_columns(noise[..., :size])
     coins = keras.ops.cast(noise[..., size] > 0, q.dtype)
     kept = q * keras.ops.expand_dims(coins, -2)
-    return keras.ops.matmul(kept, keras.ops.swapaxes(q, -1, -2))
+    return _matmul(kept, keras.ops.swapaxes(q, -1, -2))
+
+
+def _matmul(x1, x2):
+    """Batched `x1 @ x2` in their dtype, with equal batch shapes.
+
+    `keras.ops.matmul` on torch returns float32 for float64 inputs
+    (keras-team/keras#23704); `keras.ops.einsum` keeps float64.
+    """
+    return keras.ops.einsum("...ij,...jk->...ik", x1, x2)
 
 
 def _dtypes(dtype):
