@@ -85,6 +85,10 @@ class ResidualStack2D(keras.layers.Layer):
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.input_spec = keras.layers.InputSpec(ndim=4)
+        # Compiled by JAX only: TensorFlow's loop uses ops XLA lacks (which
+        # Keras's "auto" turns on on a GPU), and torch.compile would unroll
+        # PyTorch's loop over every layer.
+        self.supports_jit = keras.config.backend() == "jax"
 
     def build(self, input_shape):
         channels = input_shape[-1]
