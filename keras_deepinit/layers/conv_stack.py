@@ -17,7 +17,7 @@ class ConvStack2D(keras.layers.Layer):
     Applies `x <- activation(conv(x, kernel[i]) + bias[i])` for
     `i = 0 .. depth - 1`, the body of the vanilla CNNs of Xiao et al. (2018).
     All kernels live in one `(depth, k, k, c, c)` variable (`layer.kernel[i]`
-    is layer `i`'s kernel) and one loop runs them (see
+    is layer `i`'s kernel) and one loop runs them on each Keras backend (see
     `keras_deepinit.ops.conv_stack`), so the model graph stays small, cost
     grows linearly with depth, and 10,000 layers build, train, save and
     export like any Keras layer.
@@ -44,10 +44,11 @@ class ConvStack2D(keras.layers.Layer):
         recompute: keep only every `sqrt(depth)`-th activation in training and
             recompute the others in the backward pass, for memory that does
             not grow linearly with depth beyond the parameters.
-        shards: split the batch into this many parts run side by side (one
-            per core pays on a CPU set up by
-            `keras_deepinit.ops.one_thread_per_op()`); None decides when
-            called (`keras_deepinit.ops.conv_stack.default_shards`).
+        shards: TensorFlow only (ignored on JAX and PyTorch): split the
+            batch into this many parts run side by side (one per core pays
+            on a CPU set up by `keras_deepinit.ops.one_thread_per_op()`);
+            None decides when called
+            (`keras_deepinit.ops.conv_stack.default_shards`).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Reference:
