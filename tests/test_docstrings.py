@@ -20,7 +20,7 @@ def modules_with_examples():
             continue
         if parts[-1].endswith(("_tf", "_jax", "_torch")):
             continue
-        if parts[-1] in ("tensorflow", "jax", "torch", "inplace"):
+        if parts[-1] == "inplace":
             continue
         if ">>>" in path.read_text():
             yield ".".join(("keras_deepinit", *parts))

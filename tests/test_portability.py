@@ -15,11 +15,11 @@ from import_time import PROBE  # noqa: E402
 
 # Modules of the TensorFlow-only runtime, apps and interface (DESIGN.md).
 TF_RUNTIME = ("data", "distribute", "export", "serving", "runs", "tuning", "training")
-# Backend-specific machinery, imported only under its backend: modules named
-# after their backend (`conv_stack_tf`, `autodiff/jax`), and the TensorFlow
+# Backend-specific machinery in ops/, imported only under its backend:
+# `<op>_tf`, `<op>_jax`, `<op>_torch` (see ops/backend.py), and TensorFlow's
 # in-place buffers.
 BACKEND_SUFFIXES = ("_tf", "_jax", "_torch")
-BACKEND_MODULES = ("tensorflow", "jax", "torch", "inplace")
+BACKEND_MODULES = ("inplace",)
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_deepinit.diagnostics import autodiff
+from keras_deepinit.ops import autodiff
 
 
 def jacobian_singular_values(model, inputs):

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_deepinit.diagnostics import autodiff
+from keras_deepinit.ops import autodiff
 
 
 def default_layers(model):

@@ -19,18 +19,12 @@ All three cost time and memory linear in depth (memory `O(sqrt(depth))`
 activations with `recompute`).
 """
 
-import importlib
-
 import keras
 
 from keras_deepinit.checks import check_positive_int
+from keras_deepinit.ops.backend import backend_module
 
 PADDINGS = ("circular", "zero")
-_BACKENDS = {
-    "tensorflow": "keras_deepinit.ops.conv_stack_tf",
-    "jax": "keras_deepinit.ops.conv_stack_jax",
-    "torch": "keras_deepinit.ops.conv_stack_torch",
-}
 
 
 def conv_stack(
@@ -67,7 +61,7 @@ def conv_stack(
     """
     check_padding(padding)
     shards = default_shards() if shards is None else check_shards(shards)
-    return _backend_module().conv_stack(
+    return backend_module("conv_stack").conv_stack(
         keras.ops.convert_to_tensor(x),
         keras.ops.convert_to_tensor(kernels),
         keras.ops.convert_to_tensor(biases),
@@ -96,7 +90,7 @@ def default_shards():
     other backends."""
     if keras.config.backend() != "tensorflow":
         return 1
-    return _backend_module().default_shards()
+    return backend_module("conv_stack").default_shards()
 
 
 def one_thread_per_op():
@@ -116,14 +110,4 @@ def one_thread_per_op():
     """
     if keras.config.backend() != "tensorflow":
         return False
-    return _backend_module().one_thread_per_op()
-
-
-def _backend_module():
-    backend = keras.config.backend()
-    if backend not in _BACKENDS:
-        raise ValueError(
-            f"conv_stack runs on the Keras backends {tuple(_BACKENDS)}. "
-            f"Received: backend={backend!r}"
-        )
-    return importlib.import_module(_BACKENDS[backend])
+    return backend_module("conv_stack").one_thread_per_op()

@@ -16,15 +16,9 @@ included. `stats_i` (e.g. batch statistics) are returned stacked and carry no
 gradient.
 """
 
-import importlib
-
 import keras
 
-_BACKENDS = {
-    "tensorflow": "keras_deepinit.ops.residual_stack_tf",
-    "jax": "keras_deepinit.ops.residual_stack_jax",
-    "torch": "keras_deepinit.ops.residual_stack_torch",
-}
+from keras_deepinit.ops.backend import backend_module
 
 
 def residual_stack(x, params, branch, training=False, stats_specs=()):
@@ -45,13 +39,7 @@ def residual_stack(x, params, branch, training=False, stats_specs=()):
         `(y, stats)`: the output and the list of stacked `stats`, each
         `(blocks, ...)`.
     """
-    backend = keras.config.backend()
-    if backend not in _BACKENDS:
-        raise ValueError(
-            f"residual_stack runs on the Keras backends {tuple(_BACKENDS)}. "
-            f"Received: backend={backend!r}"
-        )
-    module = importlib.import_module(_BACKENDS[backend])
+    module = backend_module("residual_stack")
     return module.residual_stack(
         keras.ops.convert_to_tensor(x),
         {name: keras.ops.convert_to_tensor(t) for name, t in params.items()},

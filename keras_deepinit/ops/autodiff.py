@@ -6,21 +6,7 @@ sits in a module of its own, imported only when that backend is in use, so
 that JAX and PyTorch users never import TensorFlow.
 """
 
-import importlib
-
-import keras
-
-BACKENDS = ("tensorflow", "jax", "torch")
-
-
-def _backend_module():
-    backend = keras.config.backend()
-    if backend not in BACKENDS:
-        raise ValueError(
-            f"Expected the Keras backend to be one of {BACKENDS}. "
-            f"Received: backend={backend!r}"
-        )
-    return importlib.import_module(f"{__name__}.{backend}")
+from keras_deepinit.ops.backend import backend_module
 
 
 def batch_jacobian(model, inputs):
@@ -34,7 +20,7 @@ def batch_jacobian(model, inputs):
     Returns:
         A numpy array of shape `(batch, output size, input size)`.
     """
-    return _backend_module().batch_jacobian(model, inputs)
+    return backend_module("autodiff").batch_jacobian(model, inputs)
 
 
 def value_and_gradients(model, inputs, loss_fn):
@@ -51,4 +37,4 @@ def value_and_gradients(model, inputs, loss_fn):
         arrays, and one numpy array per entry of `model.trainable_variables`
         (zeros where the loss does not depend on it).
     """
-    return _backend_module().value_and_gradients(model, inputs, loss_fn)
+    return backend_module("autodiff").value_and_gradients(model, inputs, loss_fn)
