@@ -1,10 +1,13 @@
 """Gradients on the Keras backend the suite runs on, as numpy arrays.
 
 TensorFlow takes them with a `tf.GradientTape`, JAX with `jax.grad` (of a
-model's `stateless_call`), PyTorch with `loss.backward()`.
+model's `stateless_call`, or of a function run in a `keras.StatelessScope`
+that maps variables to traced values), PyTorch with `backward()` or
+`torch.autograd.grad`.
 """
 
 import keras
+import numpy as np
 
 BACKEND = keras.config.backend()
 # JAX computes in float32 unless x64 is enabled.
@@ -76,3 +79,37 @@ def model_gradients(model, x, weights):
         keras.ops.sum(weights * outputs).backward()
         dx, grads = x.grad, [v.value.grad for v in variables]
     return numpy(outputs), numpy(dx), [numpy(g) for g in grads]
+
+
+def variable_gradients(fn, variables):
+    """`fn()`, a scalar that reads `variables`, and its gradient with respect
+    to each of them as numpy arrays: zeros where `fn` does not depend on one."""
+    variables = list(variables)
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            value = fn()
+        grads = tape.gradient(value, variables)
+    elif BACKEND == "jax":
+        import jax
+
+        def stateless(values):
+            with keras.StatelessScope(
+                state_mapping=list(zip(variables, values, strict=True))
+            ):
+                return fn()
+
+        value, grads = jax.value_and_grad(stateless)([v.value for v in variables])
+    else:
+        import torch
+
+        value = fn()
+        grads = torch.autograd.grad(
+            value, [v.value for v in variables], allow_unused=True
+        )
+    grads = [
+        np.zeros(v.shape, "float32") if g is None else keras.ops.convert_to_numpy(g)
+        for v, g in zip(variables, grads, strict=True)
+    ]
+    return float(keras.ops.convert_to_numpy(value)), grads

@@ -5,7 +5,7 @@ import pytest
 from keras_deepinit.layers import HSICBottleneck
 from keras_deepinit.losses import HSICLoss
 
-from variable_gradients import variable_gradients
+from backend_gradients import variable_gradients
 
 
 def batch(m=12, seed=0):

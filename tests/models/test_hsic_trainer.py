@@ -13,8 +13,8 @@ from keras_deepinit.models import HSICTrainer
 from keras_deepinit.models import build_post_trained
 from keras_deepinit.models import build_sigma_combined
 
+from backend_gradients import variable_gradients
 from mnist_arrays import load_mnist
-from variable_gradients import variable_gradients
 
 
 def dense_block(units, seed, flatten=False):
