@@ -4,7 +4,7 @@ The suite runs on the Keras backend named by `KERAS_BACKEND` (TensorFlow by
 default). The building blocks' tests run on every backend; what only
 TensorFlow can do (the runtime, the apps, the CLI, serving) is skipped on the
 others: whole files listed in `TF_ONLY_PATHS`, single tests marked
-`@pytest.mark.tf_only`.
+`@pytest.mark.tf_only`. The numpy-only theory runs once, with TensorFlow.
 """
 
 import os
@@ -31,11 +31,18 @@ TF_ONLY_PATHS = (
 )
 
 
+# Numpy only, the same on every backend (tests/test_portability.py checks it
+# imports none): tested once, in the TensorFlow run, with its Monte-Carlo
+# checks on real TensorFlow networks.
+BACKEND_INDEPENDENT_PATHS = ("theory",)
+
+
 def pytest_ignore_collect(collection_path, config):
     if BACKEND == "tensorflow":
         return None
     relative = collection_path.relative_to(REPO / "tests").as_posix()
-    return relative.split("/")[0] in TF_ONLY_PATHS or None
+    top = relative.split("/")[0]
+    return top in TF_ONLY_PATHS or top in BACKEND_INDEPENDENT_PATHS or None
 
 
 def pytest_collection_modifyitems(config, items):
