@@ -114,6 +114,14 @@ def training_config(args):
     return TrainingConfig(**values, export=not args.no_export)
 
 
+def add_app_arguments(parser, app, choices=None):
+    """An app's training flags, `--preset`, its model flags and its switches;
+    `choices` maps a model flag's field name to its allowed values."""
+    add_training_arguments(parser, app.datasets, app.training_defaults)
+    add_model_arguments(parser, app, app.model_options, choices)
+    add_switches(parser, app, app.switches)
+
+
 def add_model_arguments(parser, app, options, choices=None):
     """`--preset` and one flag per config field in `options` (name -> type),
     defaulting to the preset's value, else the config class's."""
@@ -142,11 +150,14 @@ def add_switches(parser, app, names):
         )
 
 
-def model_values(args, app, names):
+def model_values(args, app, names=None):
     """A model config's fields: the `--preset`'s, overridden by the flags in
-    `names` that were given, with the data set's shapes and `--seed`."""
+    `names` (None: the app's model options and switches) that were given,
+    with the data set's shapes and `--seed`."""
     from keras_deepinit import data
 
+    if names is None:
+        names = (*app.model_options, *app.switches)
     values = app.preset_config(args.preset) if args.preset else {}
     for name in names:
         if getattr(args, name) is not None:

@@ -48,7 +48,7 @@ def add_arguments(parser, app):
     parser.add_argument(
         "--batch-size",
         type=int,
-        default=app.training_defaults.get("batch_size", 64),
+        default=app.make_training().batch_size,
         help="(default: %(default)s)",
     )
     tuned = getattr(hypermodel, "tunes_learning_rate", False)

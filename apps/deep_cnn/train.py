@@ -8,7 +8,6 @@ import time
 
 from keras_deepinit.apps import flags
 from keras_deepinit.apps.deep_cnn.app import APP
-from keras_deepinit.training import TrainingConfig
 
 
 def train(config, training=None, *, body_learning_rate=None, default_threads=False):
@@ -16,7 +15,7 @@ def train(config, training=None, *, body_learning_rate=None, default_threads=Fal
 
     Args:
         config: a `DeepCNNConfig`.
-        training: a `TrainingConfig`; None: the defaults.
+        training: a `TrainingConfig`; None: the app's defaults.
         body_learning_rate: learning rate of the deep body; None: 0.01 /
             depth (a step that moves every one of thousands of layers must
             be small). `training.learning_rate` is the stem's and the
@@ -28,10 +27,10 @@ def train(config, training=None, *, body_learning_rate=None, default_threads=Fal
         The test metrics.
     """
     from keras_deepinit import ops
-    from keras_deepinit.training import train_classifier
+    from keras_deepinit.training import train_app
 
     start = time.perf_counter()
-    training = training or TrainingConfig()
+    training = training or APP.make_training()
     if body_learning_rate is not None and not body_learning_rate > 0:
         raise ValueError(
             "Expected body_learning_rate to be positive. "
@@ -43,12 +42,11 @@ def train(config, training=None, *, body_learning_rate=None, default_threads=Fal
         except RuntimeError:
             print("TensorFlow has already started: keeping its threading.")
     body_learning_rate = body_learning_rate or 0.01 / config.depth
-    return train_classifier(
-        training,
-        APP.slug,
+    return train_app(
+        APP,
         config,
-        APP.build,
-        f"{config.depth}_{config.initializer}",
+        training,
+        run_name=f"{config.depth}_{config.initializer}",
         start=start,
         multipliers={"body": body_learning_rate / training.learning_rate},
         options={"body_learning_rate": body_learning_rate},
@@ -59,11 +57,9 @@ def add_arguments(parser):
     from keras_deepinit.apps.deep_cnn.config import INITIALIZERS
     from keras_deepinit.apps.deep_cnn.config import PADDINGS
 
-    flags.add_training_arguments(parser, APP.datasets, APP.training_defaults)
-    flags.add_model_arguments(
+    flags.add_app_arguments(
         parser,
         APP,
-        APP.model_options,
         choices={
             "initializer": INITIALIZERS,
             "stem_initializer": INITIALIZERS,
@@ -91,7 +87,7 @@ def add_arguments(parser):
 
 
 def config_from_args(args):
-    values = flags.model_values(args, APP, APP.model_options)
+    values = flags.model_values(args, APP)
     values["recompute"] = args.recompute or values.get("recompute", False)
     return APP.config_class(**values)
 

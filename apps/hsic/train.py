@@ -12,7 +12,6 @@ from keras_deepinit.apps import flags
 from keras_deepinit.apps.hsic.app import APP
 from keras_deepinit.apps.hsic.config import ARCHITECTURES
 from keras_deepinit.apps.hsic.config import PostTrainingConfig
-from keras_deepinit.training import TrainingConfig
 
 TRAININGS = ("hsic", "backprop")
 
@@ -63,15 +62,15 @@ def train(config, training=None, *, mode="hsic", post=None):
     from keras_deepinit.training import classifier
 
     start = time.perf_counter()
-    training = training or TrainingConfig(**APP.training_defaults)
+    training = training or APP.make_training()
     post = post or PostTrainingConfig()
     if mode not in TRAININGS:
         raise ValueError(f"Expected mode to be one of {TRAININGS}. Received: {mode=}")
     name = f"{config.name}_{mode}"
     if mode == "backprop":
-        return classifier.train_classifier(
-            training, APP.slug, config, build_backprop_network, name, start=start,
-            normalization=APP.normalization, options={"training": mode},
+        return classifier.train_app(
+            APP, config, training, build=build_backprop_network, run_name=name,
+            start=start, options={"training": mode},
         )  # fmt: skip
     run_dir = classifier.default_run_dir(APP.slug, training, name)
     strategy = classifier.make_strategy(training)
@@ -118,11 +117,9 @@ def train(config, training=None, *, mode="hsic", post=None):
 
 
 def add_arguments(parser):
-    flags.add_training_arguments(parser, APP.datasets, APP.training_defaults)
-    flags.add_model_arguments(
+    flags.add_app_arguments(
         parser,
         APP,
-        APP.model_options,
         choices={"architecture": ARCHITECTURES, "measure": ("cca", "cka", "hsic")},
     )
     parser.add_argument(
@@ -158,7 +155,7 @@ def add_arguments(parser):
 
 
 def config_from_args(args):
-    values = flags.model_values(args, APP, APP.model_options)
+    values = flags.model_values(args, APP)
     if args.sigmas:
         values["sigmas"] = tuple(args.sigmas)
     return APP.config_class(**values)

@@ -5,10 +5,9 @@ SkipInit, Fixup or no normalization.
 `APP` and `PRESETS` load at once; the config and the builders on first use.
 """
 
-import importlib
-
 from keras_deepinit.apps.nf_resnet.app import APP
 from keras_deepinit.apps.nf_resnet.presets import PRESETS
+from keras_deepinit.lazy import lazy_getattr
 
 _LAZY = {
     "NFResNetConfig": "config",
@@ -18,9 +17,4 @@ _LAZY = {
     "build_wide_resnet": "model",
 }
 __all__ = ["APP", "PRESETS", *_LAZY]
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

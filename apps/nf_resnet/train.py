@@ -5,16 +5,13 @@
 command's flags into its arguments.
 """
 
-import time
-
 from keras_deepinit.apps import flags
 from keras_deepinit.apps.nf_resnet.app import APP
-from keras_deepinit.training import TrainingConfig
 
 
 def train(config, training=None):
     """Trains an `NFResNetConfig`'s network with a `TrainingConfig` (None: the
-    defaults); evaluates, saves `<run_dir>/model.keras` and exports.
+    app's defaults); evaluates, saves `<run_dir>/model.keras` and exports.
 
     A run whose loss becomes NaN (a residual network without normalization
     can diverge) stops there, says so, and is not exported.
@@ -22,36 +19,24 @@ def train(config, training=None):
     Returns:
         The test metrics.
     """
-    from keras_deepinit.training import train_classifier
+    from keras_deepinit.training import train_app
 
-    start = time.perf_counter()
-    return train_classifier(
-        training or TrainingConfig(dataset=APP.datasets[0]),
-        APP.slug,
-        config,
-        APP.build,
-        config.name,
-        start=start,
-    )
+    return train_app(APP, config, training)
 
 
 def add_arguments(parser):
     from keras_deepinit.apps.nf_resnet.config import ARCHITECTURES
     from keras_deepinit.apps.nf_resnet.config import NORMALIZATIONS
 
-    flags.add_training_arguments(parser, APP.datasets, APP.training_defaults)
-    flags.add_model_arguments(
+    flags.add_app_arguments(
         parser,
         APP,
-        APP.model_options,
         choices={"architecture": ARCHITECTURES, "normalization": NORMALIZATIONS},
     )
-    flags.add_switches(parser, APP, APP.switches)
 
 
 def config_from_args(args):
-    names = (*APP.model_options, *APP.switches)
-    return APP.config_class(**flags.model_values(args, APP, names))
+    return APP.config_class(**flags.model_values(args, APP))
 
 
 def main(argv=None):

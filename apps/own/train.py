@@ -5,50 +5,33 @@
 command's flags into its arguments.
 """
 
-import time
-
 from keras_deepinit.apps import flags
 from keras_deepinit.apps.own.app import APP
-from keras_deepinit.training import TrainingConfig
 
 
 def train(config, training=None):
     """Trains an `OWNConfig`'s network with a `TrainingConfig` (None: the
-    defaults); evaluates, saves `<run_dir>/model.keras` and exports.
+    app's defaults); evaluates, saves `<run_dir>/model.keras` and exports.
 
     Returns:
         The test metrics.
     """
-    from keras_deepinit.training import train_classifier
+    from keras_deepinit.training import train_app
 
-    start = time.perf_counter()
-    return train_classifier(
-        training or TrainingConfig(),
-        APP.slug,
-        config,
-        APP.build,
-        config.name,
-        start=start,
-    )
+    return train_app(APP, config, training)
 
 
 def add_arguments(parser):
     from keras_deepinit.apps.own.config import ARCHITECTURES
     from keras_deepinit.apps.own.config import METHODS
 
-    flags.add_training_arguments(parser, APP.datasets, APP.training_defaults)
-    flags.add_model_arguments(
-        parser,
-        APP,
-        APP.model_options,
-        choices={"architecture": ARCHITECTURES, "method": METHODS},
+    flags.add_app_arguments(
+        parser, APP, choices={"architecture": ARCHITECTURES, "method": METHODS}
     )
-    flags.add_switches(parser, APP, APP.switches)
 
 
 def config_from_args(args):
-    names = (*APP.model_options, *APP.switches)
-    return APP.config_class(**flags.model_values(args, APP, names))
+    return APP.config_class(**flags.model_values(args, APP))
 
 
 def main(argv=None):

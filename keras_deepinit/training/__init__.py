@@ -5,14 +5,15 @@
 - `run_callbacks`, `restore_run`, `fit_resumable`: a run folder that
   survives kills (`backup`, `history`, `step_limit` hold the parts).
 - `train_classifier` and its parts (`classifier`): what the classifier apps
-  share, from configs to an exported SavedModel.
+  share, from configs to an exported SavedModel; `train_app` calls it with
+  an app's declaration.
 - `App`: the declaration of an application, for the CLI and the tuner.
 
 Submodules load on first use: `App` and `TrainingConfig` do not import
 Keras or TensorFlow, so listing the apps stays fast.
 """
 
-import importlib
+from keras_deepinit.lazy import lazy_getattr
 
 _EXPORTS = {
     "App": "app",
@@ -36,6 +37,7 @@ _EXPORTS = {
     "run_callbacks": "run_folder",
     "restore_run": "run_folder",
     "fit_resumable": "run_folder",
+    "train_app": "classifier",
     "train_classifier": "classifier",
     "compile_classifier": "classifier",
     "fit_run": "classifier",
@@ -45,10 +47,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

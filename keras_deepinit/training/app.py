@@ -13,6 +13,8 @@ import dataclasses
 import importlib
 import types
 
+from keras_deepinit.training.config import TrainingConfig
+
 PRESET_METADATA = ("description", "reproduces", "result")
 
 
@@ -160,3 +162,9 @@ class App:
         """The app's config: `preset`'s fields (if any) overridden by `fields`."""
         values = self.preset_config(preset) if preset else {}
         return self.config_class(**{**values, **fields})
+
+    def make_training(self, **fields):
+        """The app's `TrainingConfig`: its first data set and its
+        `training_defaults`, overridden by `fields`."""
+        values = {"dataset": self.datasets[0], **self.training_defaults}
+        return TrainingConfig(**{**values, **fields})

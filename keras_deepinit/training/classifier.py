@@ -247,3 +247,40 @@ def train_classifier(
         model, training, config, run_dir, plan, f"{app}_{training.dataset}", start,
         strategy=strategy, options=options,
     )  # fmt: skip
+
+
+def train_app(
+    app, config, training=None, *, build=None, run_name=None, start=None,
+    multipliers=None, options=None,
+):  # fmt: skip
+    """`train_classifier` for an app: its name, builder and normalization.
+
+    Examples:
+
+    >>> train_app(APP, OWNConfig(), TrainingConfig(steps=100))
+
+    Args:
+        app: the app's declaration (an `App`).
+        config: the app's model config.
+        training: the `TrainingConfig`; None: the app's defaults
+            (`app.make_training()`).
+        build: the model builder; None: the app's.
+        run_name: the run's name in its default folder; None: `config.name`.
+        start: `time.perf_counter()` when the app started; None: now.
+        multipliers: learning-rate multipliers per variable path prefix.
+        options: the app's other options, recorded with the run.
+
+    Returns:
+        The test metrics.
+    """
+    return train_classifier(
+        training or app.make_training(),
+        app.slug,
+        config,
+        build or app.build,
+        config.name if run_name is None else run_name,
+        start=start,
+        multipliers=multipliers,
+        normalization=app.normalization,
+        options=options,
+    )

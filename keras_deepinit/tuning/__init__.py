@@ -8,7 +8,7 @@ Submodules load on first use: `SearchConfig` imports neither KerasTuner nor
 TensorFlow.
 """
 
-import importlib
+from keras_deepinit.lazy import lazy_getattr
 
 _EXPORTS = {
     "SearchConfig": "config",
@@ -24,10 +24,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -41,7 +41,7 @@ def resolve(app, search):
     return dataclasses.replace(
         search,
         dataset=search.dataset or app.datasets[0],
-        batch_size=search.batch_size or app.training_defaults.get("batch_size", 64),
+        batch_size=search.batch_size or app.make_training().batch_size,
     )
 
 
