@@ -16,6 +16,8 @@ import pytest
 
 from keras_deepinit.apps import get_apps
 
+from conftest import BACKEND
+
 APPS = get_apps()
 # Sizes cut down so that every preset builds in seconds.
 SMALL = {"depth": 3, "width": 8, "blocks": 2, "width_factor": 1}
@@ -50,6 +52,11 @@ def test_every_preset_builds_predicts_and_trains(name, preset):
     model.fit(images, np.arange(4) % 2, epochs=1, verbose=0)
 
 
+# It starts each backend in a subprocess: once, in the TensorFlow run.
+ONCE = pytest.mark.skipif(BACKEND != "tensorflow", reason="runs in the TensorFlow run")
+
+
+@ONCE
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_builders_import_without_tensorflow(backend):
     script = (

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from conftest import BACKEND
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -22,6 +24,11 @@ BACKEND_SUFFIXES = ("_tf", "_jax", "_torch")
 BACKEND_MODULES = ("inplace",)
 
 
+# It starts each backend in a subprocess: once, in the TensorFlow run.
+ONCE = pytest.mark.skipif(BACKEND != "tensorflow", reason="runs in the TensorFlow run")
+
+
+@ONCE
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_building_blocks_import_without_tensorflow(backend):
     result = subprocess.run(
