@@ -1,8 +1,8 @@
 """Every app's model builder, with every preset, on every backend.
 
 The apps train on TensorFlow, but their builders are Keras models of the
-building blocks: under JAX or PyTorch each preset builds (at a small size),
-predicts and takes a training step.
+building blocks: under JAX or PyTorch each preset builds (at a small size) and
+predicts, and each app's default model takes a training step.
 """
 
 import dataclasses
@@ -39,7 +39,7 @@ def small_config(app, preset):
 
 
 @pytest.mark.parametrize("name, preset", CASES, ids=lambda value: str(value))
-def test_every_preset_builds_predicts_and_trains(name, preset):
+def test_every_preset_builds_and_predicts(name, preset):
     app = APPS[name]
     config = small_config(app, preset)
     model = app.build(config)
@@ -47,6 +47,8 @@ def test_every_preset_builds_predicts_and_trains(name, preset):
     images = images.astype("float32")
     outputs = keras.ops.convert_to_numpy(model(images, training=False))
     assert outputs.shape[0] == 4 and np.isfinite(outputs).all()
+    if preset is not None:
+        return  # Training each preset would cost a compilation each.
     if not getattr(model, "compiled", False):
         model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(True))
     model.fit(images, np.arange(4) % 2, epochs=1, verbose=0)

@@ -1,4 +1,3 @@
-import doctest
 import os
 import subprocess
 import sys
@@ -8,7 +7,6 @@ import numpy as np
 import pytest
 
 from keras_deepinit.diagnostics import batch_jacobian
-from keras_deepinit.diagnostics import jacobian
 from keras_deepinit.diagnostics import jacobian_singular_values
 from keras_deepinit.layers import CircularPadding2D
 
@@ -113,13 +111,6 @@ def test_circular_conv_singular_values_are_its_fourier_symbols():
     expected = np.sort(np.linalg.svd(symbols, compute_uv=False).ravel())[::-1]
     assert values.shape == (1, 6 * 6 * 2)
     np.testing.assert_allclose(values[0], expected, rtol=1e-4, atol=1e-5)
-
-
-def test_docstring_examples():
-    result = doctest.testmod(
-        jacobian, extraglobs={"np": np, "keras": keras}, verbose=False
-    )
-    assert result.attempted and not result.failed
 
 
 @pytest.mark.skipif(

@@ -1,11 +1,9 @@
-import doctest
 import re
 
 import keras
 import numpy as np
 import pytest
 
-from keras_deepinit.layers import orthogonal
 from keras_deepinit.layers.orthogonal import OrthogonalConv1D
 from keras_deepinit.layers.orthogonal import OrthogonalConv2D
 from keras_deepinit.layers.orthogonal import OrthogonalConv3D
@@ -231,13 +229,6 @@ def test_mixed_precision_computes_w_in_float32():
     assert keras.backend.standardize_dtype(y.dtype) == "bfloat16"
     assert keras.backend.standardize_dtype(layer.v.dtype) == "float32"
     assert max_error(layer.kernel_cache, 3) < TOLERANCE  # W before the cast
-
-
-def test_docstring_examples():
-    result = doctest.testmod(
-        orthogonal, extraglobs={"np": np, "keras": keras}, verbose=False
-    )
-    assert result.attempted >= 4 and not result.failed
 
 
 def test_inference_reads_the_cached_kernel_until_v_changes():

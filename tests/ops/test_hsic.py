@@ -1,4 +1,3 @@
-import doctest
 import itertools
 
 import keras
@@ -152,11 +151,6 @@ def test_differentiable_with_an_unknown_batch_size():
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
-
-
-def test_docstring_examples():
-    result = doctest.testmod(independence, extraglobs={"np": np})
-    assert result.attempted > 0 and result.failed == 0
 
 
 @pytest.mark.parametrize(

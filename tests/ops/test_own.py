@@ -1,4 +1,3 @@
-import doctest
 import re
 
 import keras
@@ -249,8 +248,3 @@ def test_rejects_bad_arguments(kwargs, name):
         orthogonalize(random_v((4, 6)), **kwargs)
     with pytest.raises(ValueError, match=re.escape("v.shape=(4, 6, 1)")):
         orthogonalize(random_v((4, 6, 1)))
-
-
-def test_docstring_examples():
-    result = doctest.testmod(own, extraglobs={"np": np, "keras": keras}, verbose=False)
-    assert result.attempted and not result.failed
