@@ -9,6 +9,8 @@ others: whole files listed in `TF_ONLY_PATHS`, single tests marked
 
 import os
 import pathlib
+import subprocess
+import sys
 
 import keras
 import pytest
@@ -35,6 +37,24 @@ TF_ONLY_PATHS = (
 # imports none): tested once, in the TensorFlow run, with its Monte-Carlo
 # checks on real TensorFlow networks.
 BACKEND_INDEPENDENT_PATHS = ("theory",)
+
+
+# For tests that start every backend in subprocesses themselves: they run
+# once, in the TensorFlow run.
+ONCE = pytest.mark.skipif(
+    BACKEND != "tensorflow", reason="starts every backend itself, in the default run"
+)
+
+
+def run_python(code, backend):
+    """Runs `code` in a fresh Python under `KERAS_BACKEND=backend`; its stdout."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "KERAS_BACKEND": backend},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def pytest_ignore_collect(collection_path, config):

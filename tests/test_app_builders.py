@@ -6,9 +6,6 @@ predicts, and each app's default model takes a training step.
 """
 
 import dataclasses
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -16,7 +13,8 @@ import pytest
 
 from keras_deepinit.apps import get_apps
 
-from conftest import BACKEND
+from conftest import ONCE
+from conftest import run_python
 
 APPS = get_apps()
 # Sizes cut down so that every preset builds in seconds.
@@ -54,10 +52,6 @@ def test_every_preset_builds_and_predicts(name, preset):
     model.fit(images, np.arange(4) % 2, epochs=1, verbose=0)
 
 
-# It starts each backend in a subprocess: once, in the TensorFlow run.
-ONCE = pytest.mark.skipif(BACKEND != "tensorflow", reason="runs in the TensorFlow run")
-
-
 @ONCE
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_builders_import_without_tensorflow(backend):
@@ -68,11 +62,4 @@ def test_builders_import_without_tensorflow(backend):
         "    app.build\n"
         "print('tensorflow' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**os.environ, "KERAS_BACKEND": backend},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert run_python(script, backend).strip().splitlines()[-1] == "False"

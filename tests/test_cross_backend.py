@@ -7,17 +7,13 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
-from conftest import BACKEND
+from conftest import ONCE
 
 SCRIPT = pathlib.Path(__file__).with_name("cross_backend_model.py")
 BACKENDS = ("tensorflow", "jax", "torch")
 
-# It runs every backend in subprocesses: once, in the TensorFlow run.
-pytestmark = pytest.mark.skipif(
-    BACKEND != "tensorflow", reason="runs all backends itself, in the default run"
-)
+pytestmark = ONCE
 
 
 def run(backend, command, folder):

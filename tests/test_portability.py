@@ -1,19 +1,17 @@
 """The building blocks import and run without TensorFlow under JAX and PyTorch."""
 
 import ast
-import os
 import pathlib
-import subprocess
 import sys
 
 import pytest
 
-from conftest import BACKEND
+from conftest import ONCE
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from import_time import PROBE  # noqa: E402
+from import_time import probe  # noqa: E402
 
 # Modules of the TensorFlow-only runtime, apps and interface (DESIGN.md).
 TF_RUNTIME = ("data", "distribute", "export", "serving", "runs", "tuning", "training")
@@ -24,21 +22,10 @@ BACKEND_SUFFIXES = ("_tf", "_jax", "_torch")
 BACKEND_MODULES = ("inplace",)
 
 
-# It starts each backend in a subprocess: once, in the TensorFlow run.
-ONCE = pytest.mark.skipif(BACKEND != "tensorflow", reason="runs in the TensorFlow run")
-
-
 @ONCE
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_building_blocks_import_without_tensorflow(backend):
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env={**os.environ, "KERAS_BACKEND": backend},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert '"tensorflow_imported": false' in result.stdout, result.stdout
+    assert probe(backend)["tensorflow_imported"] is False
 
 
 def portable_modules():
