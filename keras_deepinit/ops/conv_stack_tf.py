@@ -39,12 +39,20 @@ UNROLL = 8
 def conv_stack(x, kernels, biases, activation, padding, training, recompute, shards):
     """`keras_deepinit.ops.conv_stack.conv_stack`, arguments checked."""
     layer = _Layer(activation, padding, kernels.shape[1:3], x.shape[1:3])
-    xs = _split(x, shards)
+    if shards == 1:
+        xs = [x]
+    else:
+        # A batch smaller than the shards (one image to serve) gets rows of
+        # zeros, dropped after: their outputs take no part in the loss, so
+        # they add nothing to the gradients.
+        batch = tf.shape(x)[0]
+        rows = tf.maximum(shards - batch, 0)
+        xs = _split(tf.pad(x, [[0, rows], [0, 0], [0, 0], [0, 0]]), shards)
     if training:
         ys = _trainable_stack(layer, recompute, shards)(*xs, kernels, biases)
     else:
         ys = _forward(layer, xs, kernels, biases)
-    return tf.concat(ys, axis=0) if shards > 1 else ys[0]
+    return ys[0] if shards == 1 else tf.concat(ys, axis=0)[:batch]
 
 
 def default_shards():
@@ -71,8 +79,6 @@ def one_thread_per_op():
 
 
 def _split(x, shards):
-    if shards == 1:
-        return [x]
     batch = tf.shape(x)[0]
     sizes = [(batch + shards - 1 - i) // shards for i in range(shards)]
     return tf.split(x, tf.stack(sizes), num=shards, axis=0)

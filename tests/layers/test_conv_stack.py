@@ -125,6 +125,27 @@ def test_training_step_matches_the_layer_by_layer_network(padding, recompute, sh
     )
 
 
+@pytest.mark.parametrize("batch, recompute", [(1, False), (3, True)])
+def test_batches_smaller_than_the_shards_predict_and_train(batch, recompute):
+    # One image to serve, or a last evaluation batch of 1, with 4 shards.
+    model = stack_model(recompute=recompute, shards=4)
+    twin = sequential_twin(model, "circular")
+    x = np.random.default_rng(1).normal(size=(batch, 6, 6, 4)).astype("float32")
+    y = np.arange(batch) % 3
+    np.testing.assert_allclose(numpy(model(x)), numpy(twin(x)), rtol=1e-5, atol=1e-6)
+    for net in (model, twin):
+        net.compile(
+            keras.optimizers.SGD(0.5),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        net.fit(x, y, epochs=2, batch_size=batch, verbose=0)
+    kernels, _ = model.get_layer("stack").get_weights()
+    convs = [layer for layer in twin.layers if isinstance(layer, keras.layers.Conv2D)]
+    np.testing.assert_allclose(
+        kernels, [conv.get_weights()[0] for conv in convs], atol=2e-5
+    )
+
+
 def test_keras_file_round_trip(tmp_path):
     model = stack_model()
     x = np.random.default_rng(1).normal(size=(2, 6, 6, 4)).astype("float32")
