@@ -1,14 +1,7 @@
-import doctest
-
 import numpy as np
 import pytest
 
-from keras_deepinit import checks
 from keras_deepinit.checks import check_positive_int
-
-
-def test_docstring_examples():
-    assert doctest.testmod(checks).failed == 0
 
 
 def test_positive_integers_pass_as_python_ints():
